@@ -1,0 +1,86 @@
+//! 32-bit Arm, EABI: Go `arm`, Rust `armv7-unknown-linux-gnueabihf` (and
+//! `thumbv7neon-unknown-linux-gnueabihf`).
+
+use core::arch::asm;
+
+// System-call ABI, Linux Arm EABI:
+// - instruction: `svc 0` (in Arm and in Thumb state)
+// - number: r7
+// - arguments: r0, r1, r2, r3, r4, r5
+// - return: r0
+// - error: r0 in -4095..=-1 holds -errno
+// - clobbered by the kernel: nothing but r0
+// r7 is the frame pointer in Thumb code, so Rust will not take it as an operand there: the block
+// parks r7 in a scratch register, loads the number, traps and puts r7 back. The scratch and the
+// number register are chosen by the compiler; r7 is never one of them in Thumb, and in Arm state a
+// number that happened to sit in r7 is restored to the same value.
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    // SAFETY: the registers follow the ABI above and r7 is restored before the block ends; the
+    // caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "mov {saved_r7}, r7",
+            "mov r7, {num}",
+            "svc 0",
+            "mov r7, {saved_r7}",
+            num = in(reg) num,
+            saved_r7 = out(reg) _,
+            inlateout("r0") a1 => ret,
+            in("r1") a2,
+            in("r2") a3,
+            in("r3") a4,
+            in("r4") a5,
+            in("r5") a6,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_negated_result(ret)
+}
+
+// System-call numbers (arch/arm/tools/syscall.tbl, EABI).
+pub(crate) const SYS_READ: usize = 3;
+pub(crate) const SYS_WRITE: usize = 4;
+pub(crate) const SYS_CLOSE: usize = 6;
+pub(crate) const SYS_GETPID: usize = 20;
+pub(crate) const SYS_KILL: usize = 37;
+pub(crate) const SYS_FCNTL: usize = 55;
+pub(crate) const SYS_WAIT4: usize = 114;
+pub(crate) const SYS_CLONE: usize = 120;
+pub(crate) const SYS_EXIT_GROUP: usize = 248;
+pub(crate) const SYS_EPOLL_CTL: usize = 251;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 346;
+pub(crate) const SYS_EVENTFD2: usize = 356;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 357;
+pub(crate) const SYS_DUP3: usize = 358;
+pub(crate) const SYS_PIPE2: usize = 359;
+pub(crate) const SYS_PRLIMIT64: usize = 369;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8 as EABI aligns `u64`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

@@ -1,0 +1,20 @@
+//! The asm-generic system-call table (include/uapi/asm-generic/unistd.h), shared by the
+//! architectures that adopted it whole: aarch64, loongarch64 and riscv64.
+
+pub(crate) const SYS_EVENTFD2: usize = 19;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 20;
+pub(crate) const SYS_EPOLL_CTL: usize = 21;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 22;
+pub(crate) const SYS_DUP3: usize = 24;
+pub(crate) const SYS_FCNTL: usize = 25;
+pub(crate) const SYS_CLOSE: usize = 57;
+pub(crate) const SYS_PIPE2: usize = 59;
+pub(crate) const SYS_READ: usize = 63;
+pub(crate) const SYS_WRITE: usize = 64;
+pub(crate) const SYS_EXIT_GROUP: usize = 94;
+pub(crate) const SYS_KILL: usize = 129;
+pub(crate) const SYS_GETPID: usize = 172;
+pub(crate) const SYS_CLONE: usize = 220;
+pub(crate) const SYS_WAIT4: usize = 260;
+pub(crate) const SYS_PRLIMIT64: usize = 261;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;

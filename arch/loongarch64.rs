@@ -1,0 +1,71 @@
+//! LoongArch64: Go `loong64`, Rust `loongarch64-unknown-linux-gnu`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux LoongArch64:
+// - instruction: `syscall 0`
+// - number: a7 ($r11)
+// - arguments: a0, a1, a2, a3, a4, a5 ($r4-$r9)
+// - return: a0
+// - error: a0 in -4095..=-1 holds -errno
+// - clobbered by the kernel: a0 and the temporaries t0-t8 ($r12-$r20); everything else preserved
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "syscall 0",
+            in("$a7") num,
+            inlateout("$a0") a1 => ret,
+            in("$a1") a2,
+            in("$a2") a3,
+            in("$a3") a4,
+            in("$a4") a5,
+            in("$a5") a6,
+            lateout("$t0") _,
+            lateout("$t1") _,
+            lateout("$t2") _,
+            lateout("$t3") _,
+            lateout("$t4") _,
+            lateout("$t5") _,
+            lateout("$t6") _,
+            lateout("$t7") _,
+            lateout("$t8") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_negated_result(ret)
+}
+
+// System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).
+#[path = "asm_generic_unistd.rs"]
+mod unistd;
+pub(crate) use unistd::*;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

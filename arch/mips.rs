@@ -1,0 +1,99 @@
+//! 32-bit MIPS, o32 ABI: Go `mips` and `mipsle`, Rust `mips-unknown-linux-gnu` and
+//! `mipsel-unknown-linux-gnu`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux MIPS o32:
+// - instruction: `syscall`
+// - number: v0 ($2)
+// - arguments: a0-a3 ($4-$7) for the first four; the fifth and sixth go on the user stack at
+//   16($sp) and 20($sp), above the 16-byte home area the caller reserves for a0-a3
+// - return: v0 ($2)
+// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno
+// - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $8-$15, $24, $25, hi and lo
+// The stack slots at 16($sp) and 20($sp) belong to whatever the compiler keeps there, so the block
+// opens a 32-byte frame of its own (keeping the 8-byte alignment), stores a5 and a6 in it and pops
+// it after the trap. $1 is the assembler's and never holds a compiler value; hi and lo cannot be
+// named in Rust and LLVM never keeps a value in them across an instruction it did not write.
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    let error_flag: usize;
+    // SAFETY: the registers and stack slots follow the ABI above and the block restores $sp; the
+    // caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "addiu $sp, $sp, -32",
+            "sw {a5}, 16($sp)",
+            "sw {a6}, 20($sp)",
+            "syscall",
+            "addiu $sp, $sp, 32",
+            a5 = in(reg) a5,
+            a6 = in(reg) a6,
+            inlateout("$2") num => ret,
+            in("$4") a1,
+            in("$5") a2,
+            in("$6") a3,
+            inlateout("$7") a4 => error_flag,
+            lateout("$3") _,
+            lateout("$8") _,
+            lateout("$9") _,
+            lateout("$10") _,
+            lateout("$11") _,
+            lateout("$12") _,
+            lateout("$13") _,
+            lateout("$14") _,
+            lateout("$15") _,
+            lateout("$24") _,
+            lateout("$25") _,
+            options(preserves_flags),
+        );
+    }
+    crate::raw::split_flagged_result(ret, error_flag != 0)
+}
+
+// System-call numbers (arch/mips/kernel/syscalls/syscall_o32.tbl, offset 4000).
+pub(crate) const SYS_READ: usize = 4003;
+pub(crate) const SYS_WRITE: usize = 4004;
+pub(crate) const SYS_CLOSE: usize = 4006;
+pub(crate) const SYS_GETPID: usize = 4020;
+pub(crate) const SYS_KILL: usize = 4037;
+pub(crate) const SYS_FCNTL: usize = 4055;
+pub(crate) const SYS_WAIT4: usize = 4114;
+pub(crate) const SYS_CLONE: usize = 4120;
+pub(crate) const SYS_EXIT_GROUP: usize = 4246;
+pub(crate) const SYS_EPOLL_CTL: usize = 4249;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 4313;
+pub(crate) const SYS_EVENTFD2: usize = 4325;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 4326;
+pub(crate) const SYS_DUP3: usize = 4327;
+pub(crate) const SYS_PIPE2: usize = 4328;
+pub(crate) const SYS_PRLIMIT64: usize = 4338;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 4441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x80;
+pub(crate) const SIGCHLD: u32 = 18;
+pub(crate) const RLIMIT_NOFILE: u32 = 5;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 89;
+pub(crate) const ELOOP: u16 = 90;
+pub(crate) const ETIMEDOUT: u16 = 145;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8 as o32 aligns `u64`.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

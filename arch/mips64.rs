@@ -1,0 +1,89 @@
+//! 64-bit MIPS, n64 ABI: Go `mips64` and `mips64le`, Rust `mips64-unknown-linux-gnuabi64` and
+//! `mips64el-unknown-linux-gnuabi64`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux MIPS n64:
+// - instruction: `syscall`
+// - number: v0 ($2)
+// - arguments: a0-a5 ($4-$9)
+// - return: v0 ($2)
+// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno
+// - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $10-$15, $24, $25, hi and lo
+// $1 is the assembler's and never holds a compiler value; hi and lo cannot be named in Rust and
+// LLVM never keeps a value in them across an instruction it did not write.
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    let error_flag: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("$2") num => ret,
+            in("$4") a1,
+            in("$5") a2,
+            in("$6") a3,
+            inlateout("$7") a4 => error_flag,
+            in("$8") a5,
+            in("$9") a6,
+            lateout("$3") _,
+            lateout("$10") _,
+            lateout("$11") _,
+            lateout("$12") _,
+            lateout("$13") _,
+            lateout("$14") _,
+            lateout("$15") _,
+            lateout("$24") _,
+            lateout("$25") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_flagged_result(ret, error_flag != 0)
+}
+
+// System-call numbers (arch/mips/kernel/syscalls/syscall_n64.tbl, offset 5000).
+pub(crate) const SYS_READ: usize = 5000;
+pub(crate) const SYS_WRITE: usize = 5001;
+pub(crate) const SYS_CLOSE: usize = 5003;
+pub(crate) const SYS_GETPID: usize = 5038;
+pub(crate) const SYS_CLONE: usize = 5055;
+pub(crate) const SYS_WAIT4: usize = 5059;
+pub(crate) const SYS_KILL: usize = 5060;
+pub(crate) const SYS_FCNTL: usize = 5070;
+pub(crate) const SYS_EXIT_GROUP: usize = 5205;
+pub(crate) const SYS_EPOLL_CTL: usize = 5208;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 5272;
+pub(crate) const SYS_EVENTFD2: usize = 5284;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 5285;
+pub(crate) const SYS_DUP3: usize = 5286;
+pub(crate) const SYS_PIPE2: usize = 5287;
+pub(crate) const SYS_PRLIMIT64: usize = 5297;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 5441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x80;
+pub(crate) const SIGCHLD: u32 = 18;
+pub(crate) const RLIMIT_NOFILE: u32 = 5;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 89;
+pub(crate) const ELOOP: u16 = 90;
+pub(crate) const ETIMEDOUT: u16 = 145;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

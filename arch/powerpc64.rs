@@ -1,0 +1,96 @@
+//! 64-bit PowerPC: Go `ppc64` and `ppc64le`, Rust `powerpc64-unknown-linux-gnu` (big-endian,
+//! ELFv1) and `powerpc64le-unknown-linux-gnu` (little-endian, ELFv2).
+
+use core::arch::asm;
+
+// System-call ABI, Linux PowerPC64 (`sc`, not the newer `scv`):
+// - instruction: `sc`
+// - number: r0
+// - arguments: r3, r4, r5, r6, r7, r8
+// - return: r3
+// - error: the summary-overflow bit of cr0 (cr0.SO) is set on failure, and then r3 holds the
+//   positive errno
+// - clobbered by the kernel: r0, r4-r12, ctr, xer, and the condition fields cr0, cr1, cr5-cr7;
+//   r3 carries the result, and cr2-cr4, lr and all floating-point and vector registers survive
+// The block copies the condition register into a general register right after the trap; cr0.SO is
+// its bit 3 counting from the most significant end, mask 0x1000_0000.
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    let condition_register: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "sc",
+            "mfcr {condition_register}",
+            condition_register = lateout(reg) condition_register,
+            inlateout("r0") num => _,
+            inlateout("r3") a1 => ret,
+            inlateout("r4") a2 => _,
+            inlateout("r5") a3 => _,
+            inlateout("r6") a4 => _,
+            inlateout("r7") a5 => _,
+            inlateout("r8") a6 => _,
+            lateout("r9") _,
+            lateout("r10") _,
+            lateout("r11") _,
+            lateout("r12") _,
+            lateout("ctr") _,
+            lateout("xer") _,
+            lateout("cr0") _,
+            lateout("cr1") _,
+            lateout("cr5") _,
+            lateout("cr6") _,
+            lateout("cr7") _,
+            options(nostack),
+        );
+    }
+    const CR0_SUMMARY_OVERFLOW: usize = 0x1000_0000;
+    crate::raw::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
+}
+
+// System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl, 64-bit entries).
+pub(crate) const SYS_READ: usize = 3;
+pub(crate) const SYS_WRITE: usize = 4;
+pub(crate) const SYS_CLOSE: usize = 6;
+pub(crate) const SYS_GETPID: usize = 20;
+pub(crate) const SYS_KILL: usize = 37;
+pub(crate) const SYS_FCNTL: usize = 55;
+pub(crate) const SYS_WAIT4: usize = 114;
+pub(crate) const SYS_CLONE: usize = 120;
+pub(crate) const SYS_EXIT_GROUP: usize = 234;
+pub(crate) const SYS_EPOLL_CTL: usize = 237;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 303;
+pub(crate) const SYS_EVENTFD2: usize = 314;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 315;
+pub(crate) const SYS_DUP3: usize = 316;
+pub(crate) const SYS_PIPE2: usize = 317;
+pub(crate) const SYS_PRLIMIT64: usize = 325;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

@@ -1,0 +1,73 @@
+//! 64-bit RISC-V: Go `riscv64`, Rust `riscv64gc-unknown-linux-gnu`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux RISC-V 64:
+// - instruction: `ecall`
+// - number: a7
+// - arguments: a0, a1, a2, a3, a4, a5
+// - return: a0
+// - error: a0 in -4095..=-1 holds -errno
+// - clobbered by the kernel: a0, and the whole vector state (v0-v31, vl, vtype): the V extension
+//   specification and the kernel's vector ABI say a system call does not preserve it. v0-v31 are
+//   listed as clobbers so that no vector value is kept live across the trap; the general and
+//   floating-point registers are preserved.
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "ecall",
+            in("a7") num,
+            inlateout("a0") a1 => ret,
+            in("a1") a2,
+            in("a2") a3,
+            in("a3") a4,
+            in("a4") a5,
+            in("a5") a6,
+            out("v0") _, out("v1") _, out("v2") _, out("v3") _,
+            out("v4") _, out("v5") _, out("v6") _, out("v7") _,
+            out("v8") _, out("v9") _, out("v10") _, out("v11") _,
+            out("v12") _, out("v13") _, out("v14") _, out("v15") _,
+            out("v16") _, out("v17") _, out("v18") _, out("v19") _,
+            out("v20") _, out("v21") _, out("v22") _, out("v23") _,
+            out("v24") _, out("v25") _, out("v26") _, out("v27") _,
+            out("v28") _, out("v29") _, out("v30") _, out("v31") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_negated_result(ret)
+}
+
+// System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).
+#[path = "asm_generic_unistd.rs"]
+mod unistd;
+pub(crate) use unistd::*;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

@@ -1,0 +1,78 @@
+//! IBM Z: Go `s390x`, Rust `s390x-unknown-linux-gnu`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux s390x:
+// - instruction: `svc 0` (the number is then taken from r1, which works for every number;
+//   `svc N` with the number in the instruction only reaches numbers below 256)
+// - number: r1
+// - arguments: r2, r3, r4, r5, r6, r7
+// - return: r2
+// - error: r2 in -4095..=-1 holds -errno
+// - clobbered by the kernel: nothing but r2; the condition code comes back with the user PSW
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r1") num,
+            inlateout("r2") a1 => ret,
+            in("r3") a2,
+            in("r4") a3,
+            in("r5") a4,
+            in("r6") a5,
+            in("r7") a6,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_negated_result(ret)
+}
+
+// System-call numbers (arch/s390/kernel/syscalls/syscall.tbl, 64-bit entries).
+pub(crate) const SYS_READ: usize = 3;
+pub(crate) const SYS_WRITE: usize = 4;
+pub(crate) const SYS_CLOSE: usize = 6;
+pub(crate) const SYS_GETPID: usize = 20;
+pub(crate) const SYS_KILL: usize = 37;
+pub(crate) const SYS_FCNTL: usize = 55;
+pub(crate) const SYS_WAIT4: usize = 114;
+pub(crate) const SYS_CLONE: usize = 120;
+pub(crate) const SYS_EXIT_GROUP: usize = 248;
+pub(crate) const SYS_EPOLL_CTL: usize = 250;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 312;
+pub(crate) const SYS_EVENTFD2: usize = 323;
+pub(crate) const SYS_PIPE2: usize = 325;
+pub(crate) const SYS_DUP3: usize = 326;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 327;
+pub(crate) const SYS_PRLIMIT64: usize = 334;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+/// s390 is CLONE_BACKWARDS2: clone(stack, flags, parent_tid, child_tid, tls).
+pub(crate) const CLONE_FLAGS_ARG: usize = 1;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

@@ -1,0 +1,79 @@
+//! x86-64: Go `amd64`, Rust `x86_64-unknown-linux-gnu`.
+
+use core::arch::asm;
+
+// System-call ABI, Linux x86-64:
+// - instruction: `syscall`
+// - number: rax
+// - arguments: rdi, rsi, rdx, r10, r8, r9 (r10, not rcx, for the fourth)
+// - return: rax
+// - error: rax in -4095..=-1 holds -errno
+// - clobbered by the kernel: rcx (user rip) and r11 (user rflags); rflags itself is restored
+//   from r11 on return, every other register is preserved
+// Contract: see `crate::raw::syscall6`.
+#[inline(always)]
+pub(crate) unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    let ret: usize;
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "syscall",
+            inlateout("rax") num => ret,
+            in("rdi") a1,
+            in("rsi") a2,
+            in("rdx") a3,
+            in("r10") a4,
+            in("r8") a5,
+            in("r9") a6,
+            lateout("rcx") _,
+            lateout("r11") _,
+            options(nostack, preserves_flags),
+        );
+    }
+    crate::raw::split_negated_result(ret)
+}
+
+// System-call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
+pub(crate) const SYS_READ: usize = 0;
+pub(crate) const SYS_WRITE: usize = 1;
+pub(crate) const SYS_CLOSE: usize = 3;
+pub(crate) const SYS_GETPID: usize = 39;
+pub(crate) const SYS_CLONE: usize = 56;
+pub(crate) const SYS_WAIT4: usize = 61;
+pub(crate) const SYS_KILL: usize = 62;
+pub(crate) const SYS_FCNTL: usize = 72;
+pub(crate) const SYS_EXIT_GROUP: usize = 231;
+pub(crate) const SYS_EPOLL_CTL: usize = 233;
+pub(crate) const SYS_EPOLL_PWAIT: usize = 281;
+pub(crate) const SYS_EVENTFD2: usize = 290;
+pub(crate) const SYS_EPOLL_CREATE1: usize = 291;
+pub(crate) const SYS_DUP3: usize = 292;
+pub(crate) const SYS_PIPE2: usize = 293;
+pub(crate) const SYS_PRLIMIT64: usize = 302;
+pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
+
+// Values that differ between architectures.
+pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+pub(crate) const SIGCHLD: u32 = 17;
+pub(crate) const RLIMIT_NOFILE: u32 = 7;
+pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
+pub(crate) const CLONE_FLAGS_ARG: usize = 0;
+pub(crate) const ENOSYS: u16 = 38;
+pub(crate) const ELOOP: u16 = 40;
+pub(crate) const ETIMEDOUT: u16 = 110;
+
+/// The kernel's `struct epoll_event`: packed, 12 bytes (the one architecture where it is).
+#[repr(C, packed)]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    pub(crate) events: u32,
+    pub(crate) data: u64,
+}

@@ -1,0 +1,142 @@
+//! `Errno`: the error every fallible call returns.
+
+use crate::arch;
+use core::fmt;
+
+/// A Linux error number, as the kernel returned it (always positive, below 4096).
+///
+/// Values 1 to 34 are the same on every Linux architecture; the rest differ (MIPS numbers them
+/// its own way), and the constants here carry the value of the architecture being built.
+/// `Debug` and `Display` both print the name and the number, e.g. `EBADF (9)`.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Errno(u16);
+
+impl Errno {
+    /// Operation not permitted.
+    pub const EPERM: Errno = Errno(1);
+    /// No such file or directory.
+    pub const ENOENT: Errno = Errno(2);
+    /// No such process.
+    pub const ESRCH: Errno = Errno(3);
+    /// Interrupted system call.
+    pub const EINTR: Errno = Errno(4);
+    /// Input/output error.
+    pub const EIO: Errno = Errno(5);
+    /// Bad file descriptor.
+    pub const EBADF: Errno = Errno(9);
+    /// No child processes.
+    pub const ECHILD: Errno = Errno(10);
+    /// Try again (also `EWOULDBLOCK`).
+    pub const EAGAIN: Errno = Errno(11);
+    /// Out of memory.
+    pub const ENOMEM: Errno = Errno(12);
+    /// Permission denied.
+    pub const EACCES: Errno = Errno(13);
+    /// Bad address.
+    pub const EFAULT: Errno = Errno(14);
+    /// File exists.
+    pub const EEXIST: Errno = Errno(17);
+    /// Invalid argument.
+    pub const EINVAL: Errno = Errno(22);
+    /// Too many open files in the system.
+    pub const ENFILE: Errno = Errno(23);
+    /// Too many open files in this process.
+    pub const EMFILE: Errno = Errno(24);
+    /// Broken pipe.
+    pub const EPIPE: Errno = Errno(32);
+    /// Function not implemented: 38, or 89 on MIPS.
+    pub const ENOSYS: Errno = Errno(arch::ENOSYS);
+    /// Too many symbolic links: 40, or 90 on MIPS.
+    pub const ELOOP: Errno = Errno(arch::ELOOP);
+    /// Timed out: 110, or 145 on MIPS.
+    pub const ETIMEDOUT: Errno = Errno(arch::ETIMEDOUT);
+
+    const NAMED: [Errno; 19] = [
+        Errno::EPERM,
+        Errno::ENOENT,
+        Errno::ESRCH,
+        Errno::EINTR,
+        Errno::EIO,
+        Errno::EBADF,
+        Errno::ECHILD,
+        Errno::EAGAIN,
+        Errno::ENOMEM,
+        Errno::EACCES,
+        Errno::EFAULT,
+        Errno::EEXIST,
+        Errno::EINVAL,
+        Errno::ENFILE,
+        Errno::EMFILE,
+        Errno::EPIPE,
+        Errno::ENOSYS,
+        Errno::ELOOP,
+        Errno::ETIMEDOUT,
+    ];
+    const NAMES: [&'static str; 19] = [
+        "EPERM",
+        "ENOENT",
+        "ESRCH",
+        "EINTR",
+        "EIO",
+        "EBADF",
+        "ECHILD",
+        "EAGAIN",
+        "ENOMEM",
+        "EACCES",
+        "EFAULT",
+        "EEXIST",
+        "EINVAL",
+        "ENFILE",
+        "EMFILE",
+        "EPIPE",
+        "ENOSYS",
+        "ELOOP",
+        "ETIMEDOUT",
+    ];
+
+    /// The error with number `raw`, as returned by the kernel or by [`crate::raw::syscall6`].
+    pub const fn from_raw(raw: u16) -> Errno {
+        Errno(raw)
+    }
+
+    /// The error number.
+    pub const fn raw(self) -> u16 {
+        self.0
+    }
+
+    /// The symbolic name, for the errors this crate names; `None` for the others.
+    pub fn name(self) -> Option<&'static str> {
+        Errno::NAMED
+            .iter()
+            .zip(Errno::NAMES.iter())
+            .find(|(errno, _)| **errno == self)
+            .map(|(_, name)| *name)
+    }
+
+    /// Turns a [`crate::raw::syscall6`] pair `(r1, errno)` into a `Result`: `Ok(r1)` when
+    /// `errno` is 0.
+    #[inline(always)]
+    pub fn result((r1, errno): (usize, usize)) -> Result<usize, Errno> {
+        if errno == 0 {
+            Ok(r1)
+        } else {
+            // Kernel errors are below 4096, so the conversion never truncates.
+            Err(Errno(errno as u16))
+        }
+    }
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(name) => write!(f, "{} ({})", name, self.0),
+            None => write!(f, "errno {}", self.0),
+        }
+    }
+}
+
+impl fmt::Debug for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}

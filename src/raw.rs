@@ -1,0 +1,111 @@
+//! The raw layer: one system-call stub per architecture, and the per-architecture numbers.
+//!
+//! Everything here is a thin, documented view of `arch/<arch>.rs`; the values differ between
+//! architectures, the names and meanings do not.
+
+use crate::arch;
+
+/// Issues system call `num` with six arguments, exactly as Go's `Syscall6` does: returns
+/// `(result, 0)` on success and `(usize::MAX, errno)` on failure, with `errno` positive on every
+/// architecture, whether the kernel signals the error with a negative result (most), with a flag
+/// register (MIPS `a3`) or with a condition bit (PowerPC `cr0.SO`).
+///
+/// Unused arguments should be passed as 0. The stub is `#[inline(always)]` and compiles to the
+/// trap instruction plus the register moves the architecture needs.
+///
+/// # Safety
+///
+/// This is a raw system call: the caller must make sure the kernel may perform it. Pointers must
+/// be valid for what the call reads or writes, and calls that change the process itself (exit,
+/// clone, mmap, signal disposition, ...) carry their own obligations.
+#[doc(alias = "Syscall6")]
+#[inline(always)]
+pub unsafe fn syscall6(
+    num: usize,
+    a1: usize,
+    a2: usize,
+    a3: usize,
+    a4: usize,
+    a5: usize,
+    a6: usize,
+) -> (usize, usize) {
+    // SAFETY: the caller upholds this function's contract, which is the stub's.
+    unsafe { arch::syscall6(num, a1, a2, a3, a4, a5, a6) }
+}
+
+/// Go's rule for the architectures whose kernel returns `-errno` in the result register: a
+/// result in `-4095..=-1` is an error.
+#[inline(always)]
+pub(crate) fn split_negated_result(ret: usize) -> (usize, usize) {
+    const MAX_ERRNO: usize = 4095;
+    if ret > usize::MAX - MAX_ERRNO {
+        (usize::MAX, ret.wrapping_neg())
+    } else {
+        (ret, 0)
+    }
+}
+
+/// The rule for the architectures that flag an error out of band (MIPS `a3`, PowerPC `cr0.SO`)
+/// and then return the positive errno in the result register.
+#[inline(always)]
+#[cfg_attr(
+    not(any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "powerpc64"
+    )),
+    allow(dead_code)
+)]
+pub(crate) fn split_flagged_result(ret: usize, failed: bool) -> (usize, usize) {
+    if failed {
+        (usize::MAX, ret)
+    } else {
+        (ret, 0)
+    }
+}
+
+/// `read(2)`.
+pub const SYS_READ: usize = arch::SYS_READ;
+/// `write(2)`.
+pub const SYS_WRITE: usize = arch::SYS_WRITE;
+/// `close(2)`.
+pub const SYS_CLOSE: usize = arch::SYS_CLOSE;
+/// `getpid(2)`.
+pub const SYS_GETPID: usize = arch::SYS_GETPID;
+/// `kill(2)`.
+pub const SYS_KILL: usize = arch::SYS_KILL;
+/// `wait4(2)`.
+pub const SYS_WAIT4: usize = arch::SYS_WAIT4;
+/// `clone(2)`; its argument order differs between architectures, see [`CLONE_FLAGS_ARG`].
+pub const SYS_CLONE: usize = arch::SYS_CLONE;
+/// `exit_group(2)`.
+pub const SYS_EXIT_GROUP: usize = arch::SYS_EXIT_GROUP;
+/// `epoll_ctl(2)`.
+pub const SYS_EPOLL_CTL: usize = arch::SYS_EPOLL_CTL;
+/// `epoll_pwait(2)`.
+pub const SYS_EPOLL_PWAIT: usize = arch::SYS_EPOLL_PWAIT;
+/// `epoll_pwait2(2)` (Linux 5.11).
+pub const SYS_EPOLL_PWAIT2: usize = arch::SYS_EPOLL_PWAIT2;
+/// `eventfd2(2)`.
+pub const SYS_EVENTFD2: usize = arch::SYS_EVENTFD2;
+/// `epoll_create1(2)`.
+pub const SYS_EPOLL_CREATE1: usize = arch::SYS_EPOLL_CREATE1;
+/// `dup3(2)`.
+pub const SYS_DUP3: usize = arch::SYS_DUP3;
+/// `pipe2(2)`.
+pub const SYS_PIPE2: usize = arch::SYS_PIPE2;
+/// `fcntl(2)` (the plain one: enough for `F_GETFD`/`F_SETFL` on 32-bit targets too).
+pub const SYS_FCNTL: usize = arch::SYS_FCNTL;
+/// `prlimit64(2)`.
+pub const SYS_PRLIMIT64: usize = arch::SYS_PRLIMIT64;
+
+/// `SIGCHLD`: 17, or 18 on MIPS.
+pub const SIGCHLD: u32 = arch::SIGCHLD;
+/// `RLIMIT_NOFILE`: 7, or 5 on MIPS.
+pub const RLIMIT_NOFILE: u32 = arch::RLIMIT_NOFILE;
+/// The signal-set size the kernel insists on in `epoll_pwait`'s sixth argument (`_NSIG / 8`):
+/// 8 bytes, or 16 on MIPS.
+pub const KERNEL_SIGSET_SIZE: usize = arch::KERNEL_SIGSET_SIZE;
+/// Which of `clone(2)`'s arguments holds the flags, the other of the first two being the new
+/// stack: 0 everywhere but s390x, where the kernel takes `(stack, flags, ...)`.
+pub const CLONE_FLAGS_ARG: usize = arch::CLONE_FLAGS_ARG;

@@ -1,0 +1,231 @@
+//! Typed wrappers over the raw layer, mirroring Go's `internal/runtime/syscall`.
+//!
+//! Each returns `Result<_, Errno>`. Slices are passed with their own length, never more; a
+//! length the kernel cannot take is clamped, never widened.
+
+use crate::raw::{self, syscall6};
+use crate::{EpollEvent, Errno, RawFd, SigSet, Timespec};
+use core::mem::size_of;
+use core::ptr;
+
+/// Converts a kernel result that is a file descriptor.
+fn fd_result(r: (usize, usize)) -> Result<RawFd, Errno> {
+    // The kernel returns descriptors as non-negative ints; the truncation is the kernel's type.
+    Errno::result(r).map(|fd| fd as RawFd)
+}
+
+/// The most events one `epoll_pwait` may ask for: the kernel rejects more than
+/// `INT_MAX / sizeof(struct epoll_event)` with `EINVAL`.
+const MAX_EVENTS: usize = i32::MAX as usize / size_of::<EpollEvent>();
+
+/// `eventfd2(initval, flags)`: a new eventfd with counter `initval`.
+///
+/// `flags` is a combination of [`crate::EFD_CLOEXEC`], [`crate::EFD_NONBLOCK`] and
+/// [`crate::EFD_SEMAPHORE`]; anything else gives `EINVAL`.
+#[doc(alias = "Eventfd")]
+#[doc(alias = "eventfd2")]
+pub fn eventfd(initval: u32, flags: u32) -> Result<RawFd, Errno> {
+    // SAFETY: eventfd2 takes two integers and touches no memory.
+    fd_result(unsafe {
+        syscall6(
+            raw::SYS_EVENTFD2,
+            initval as usize,
+            flags as usize,
+            0,
+            0,
+            0,
+            0,
+        )
+    })
+}
+
+/// Adds `value` to an eventfd's counter (an 8-byte `write`). `EAGAIN` on a non-blocking eventfd
+/// whose counter would pass `0xffff_ffff_ffff_fffe`; `EINVAL` for `u64::MAX`.
+pub fn eventfd_write(fd: RawFd, value: u64) -> Result<(), Errno> {
+    write(fd, &value.to_ne_bytes()).map(|_| ())
+}
+
+/// Reads and resets an eventfd's counter (an 8-byte `read`); with `EFD_SEMAPHORE`, returns 1
+/// and decrements it. `EAGAIN` when the counter is zero on a non-blocking eventfd.
+pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
+    let mut buf = [0u8; 8];
+    read(fd, &mut buf)?;
+    Ok(u64::from_ne_bytes(buf))
+}
+
+/// `epoll_create1(flags)`: a new epoll instance; `flags` is 0 or [`crate::EPOLL_CLOEXEC`].
+#[doc(alias = "EpollCreate1")]
+pub fn epoll_create1(flags: u32) -> Result<RawFd, Errno> {
+    // SAFETY: epoll_create1 takes one integer and touches no memory.
+    fd_result(unsafe { syscall6(raw::SYS_EPOLL_CREATE1, flags as usize, 0, 0, 0, 0, 0) })
+}
+
+/// `epoll_ctl(epfd, op, fd, event)`: adds, changes or removes `fd` in the epoll set `epfd`.
+///
+/// `event` may be `None` for [`crate::EPOLL_CTL_DEL`]; the kernel answers `EFAULT` to a missing
+/// event for the other operations.
+#[doc(alias = "EpollCtl")]
+pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) -> Result<(), Errno> {
+    let event = event.map_or(ptr::null(), |e| e as *const EpollEvent);
+    // SAFETY: `event` is null or points to a live EpollEvent the kernel only reads.
+    Errno::result(unsafe {
+        syscall6(
+            raw::SYS_EPOLL_CTL,
+            epfd as usize,
+            op as usize,
+            fd as usize,
+            event as usize,
+            0,
+            0,
+        )
+    })
+    .map(|_| ())
+}
+
+/// `epoll_pwait(epfd, events, timeout_ms, NULL)`: waits for events, as Go's `EpollWait`.
+///
+/// `timeout_ms` < 0 blocks, 0 returns at once. Returns how many entries of `events` the kernel
+/// filled. An empty slice gives `EINVAL`, as the kernel says.
+#[doc(alias = "EpollWait")]
+#[doc(alias = "epoll_wait")]
+pub fn epoll_pwait(epfd: RawFd, events: &mut [EpollEvent], timeout_ms: i32) -> Result<usize, Errno> {
+    epoll_pwait_raw(epfd, events, timeout_ms as usize, None, raw::SYS_EPOLL_PWAIT)
+}
+
+/// `epoll_pwait` with a signal mask installed for the duration of the wait.
+pub fn epoll_pwait_sigmask(
+    epfd: RawFd,
+    events: &mut [EpollEvent],
+    timeout_ms: i32,
+    sigmask: &SigSet,
+) -> Result<usize, Errno> {
+    epoll_pwait_raw(
+        epfd,
+        events,
+        timeout_ms as usize,
+        Some(sigmask),
+        raw::SYS_EPOLL_PWAIT,
+    )
+}
+
+/// `epoll_pwait2(epfd, events, timeout, sigmask)` (Linux 5.11): `epoll_pwait` with a nanosecond
+/// timeout; `None` blocks. `ENOSYS` on older kernels (or emulators).
+pub fn epoll_pwait2(
+    epfd: RawFd,
+    events: &mut [EpollEvent],
+    timeout: Option<&Timespec>,
+    sigmask: Option<&SigSet>,
+) -> Result<usize, Errno> {
+    let timeout = timeout.map_or(ptr::null(), |t| t as *const Timespec);
+    epoll_pwait_raw(
+        epfd,
+        events,
+        timeout as usize,
+        sigmask,
+        raw::SYS_EPOLL_PWAIT2,
+    )
+}
+
+/// The shared body of `epoll_pwait` and `epoll_pwait2`, whose fourth argument is an int timeout
+/// or a pointer to a timespec respectively.
+fn epoll_pwait_raw(
+    epfd: RawFd,
+    events: &mut [EpollEvent],
+    timeout: usize,
+    sigmask: Option<&SigSet>,
+    num: usize,
+) -> Result<usize, Errno> {
+    let max_events = events.len().min(MAX_EVENTS);
+    let (mask, mask_size) = match sigmask {
+        Some(set) => (set as *const SigSet as usize, raw::KERNEL_SIGSET_SIZE),
+        None => (0, 0),
+    };
+    // SAFETY: the kernel writes at most `max_events` entries, and `events` holds at least that
+    // many; the timeout (when a pointer) and the mask point to live values it only reads.
+    Errno::result(unsafe {
+        syscall6(
+            num,
+            epfd as usize,
+            events.as_mut_ptr() as usize,
+            max_events,
+            timeout,
+            mask,
+            mask_size,
+        )
+    })
+}
+
+/// `read(fd, buf)`: returns how many bytes were read.
+#[doc(alias = "Read")]
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
+    Errno::result(unsafe {
+        syscall6(
+            raw::SYS_READ,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            buf.len(),
+            0,
+            0,
+            0,
+        )
+    })
+}
+
+/// `write(fd, buf)`: returns how many bytes were written.
+#[doc(alias = "Write")]
+pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+    // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
+    Errno::result(unsafe {
+        syscall6(
+            raw::SYS_WRITE,
+            fd as usize,
+            buf.as_ptr() as usize,
+            buf.len(),
+            0,
+            0,
+            0,
+        )
+    })
+}
+
+/// `close(fd)`.
+#[doc(alias = "Close")]
+pub fn close(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: close takes one integer and touches no memory the program owns.
+    Errno::result(unsafe { syscall6(raw::SYS_CLOSE, fd as usize, 0, 0, 0, 0, 0) }).map(|_| ())
+}
+
+/// `pipe2(flags)`: returns `[read_end, write_end]`.
+pub fn pipe2(flags: u32) -> Result<[RawFd; 2], Errno> {
+    let mut fds: [i32; 2] = [-1, -1];
+    // SAFETY: the kernel writes two ints into `fds`.
+    Errno::result(unsafe {
+        syscall6(
+            raw::SYS_PIPE2,
+            fds.as_mut_ptr() as usize,
+            flags as usize,
+            0,
+            0,
+            0,
+            0,
+        )
+    })?;
+    Ok(fds)
+}
+
+/// `dup3(old, new, flags)`: makes `new` a copy of `old`, closing what `new` was.
+pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd, Errno> {
+    // SAFETY: dup3 takes three integers and touches no memory.
+    fd_result(unsafe {
+        syscall6(
+            raw::SYS_DUP3,
+            old as usize,
+            new as usize,
+            flags as usize,
+            0,
+            0,
+            0,
+        )
+    })
+}
