@@ -34,6 +34,8 @@ impl Errno {
     pub const EACCES: Errno = Errno(13);
     /// Bad address.
     pub const EFAULT: Errno = Errno(14);
+    /// Device or resource busy.
+    pub const EBUSY: Errno = Errno(16);
     /// File exists.
     pub const EEXIST: Errno = Errno(17);
     /// Invalid argument.
@@ -51,7 +53,7 @@ impl Errno {
     /// Timed out: 110, or 145 on MIPS.
     pub const ETIMEDOUT: Errno = Errno(arch::ETIMEDOUT);
 
-    const NAMED: [Errno; 19] = [
+    const NAMED: [Errno; 20] = [
         Errno::EPERM,
         Errno::ENOENT,
         Errno::ESRCH,
@@ -63,6 +65,7 @@ impl Errno {
         Errno::ENOMEM,
         Errno::EACCES,
         Errno::EFAULT,
+        Errno::EBUSY,
         Errno::EEXIST,
         Errno::EINVAL,
         Errno::ENFILE,
@@ -72,7 +75,7 @@ impl Errno {
         Errno::ELOOP,
         Errno::ETIMEDOUT,
     ];
-    const NAMES: [&'static str; 19] = [
+    const NAMES: [&'static str; 20] = [
         "EPERM",
         "ENOENT",
         "ESRCH",
@@ -84,6 +87,7 @@ impl Errno {
         "ENOMEM",
         "EACCES",
         "EFAULT",
+        "EBUSY",
         "EEXIST",
         "EINVAL",
         "ENFILE",

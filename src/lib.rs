@@ -9,7 +9,7 @@
 //! - [`raw`]: `syscall6`, which returns `(r1, errno)` exactly as Go's `Syscall6`, and the
 //!   per-architecture system-call numbers and values;
 //! - typed wrappers at the crate root ([`eventfd`], [`epoll_create1`], [`epoll_ctl`],
-//!   [`epoll_pwait`], [`epoll_pwait2`], [`read`], [`write`], [`close`], ...), each returning
+//!   [`epoll_pwait`], [`epoll_pwait2`], [`read`], [`write`](fn@write), [`close`], ...), each returning
 //!   `Result<_, Errno>`;
 //! - [`netpoll`]: Go's `netpoll_epoll.go` as a `Sync` poller a runtime can keep in a `static`.
 //!
@@ -83,6 +83,7 @@ cfg_if::cfg_if! {
 
 mod errno;
 mod event;
+pub mod netpoll;
 pub mod raw;
 mod wrappers;
 

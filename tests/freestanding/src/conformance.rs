@@ -71,6 +71,7 @@ mod oracle {
         rawpoll::Errno::ENOMEM.raw() => errno::ENOMEM,
         rawpoll::Errno::EACCES.raw() => errno::EACCES,
         rawpoll::Errno::EFAULT.raw() => errno::EFAULT,
+        rawpoll::Errno::EBUSY.raw() => errno::EBUSY,
         rawpoll::Errno::EEXIST.raw() => errno::EEXIST,
         rawpoll::Errno::EINVAL.raw() => errno::EINVAL,
         rawpoll::Errno::ENFILE.raw() => errno::ENFILE,
