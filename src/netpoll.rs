@@ -363,13 +363,15 @@ impl Netpoll {
     /// delay sleeps 100 µs rather than Go's 1 ms. Nothing is probed here: the first poll with a
     /// positive delay tries it, and on `ENOSYS` the poller returns for good to Go's rule.
     pub fn use_epoll_pwait2(&self, enable: bool) {
-        let _ = self.pwait2.fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
-            match (now, enable) {
-                (PWAIT2_UNAVAILABLE, _) => None,
-                (_, true) => Some(PWAIT2_ON),
-                (_, false) => Some(PWAIT2_OFF),
-            }
-        });
+        let _ = self
+            .pwait2
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |now| {
+                match (now, enable) {
+                    (PWAIT2_UNAVAILABLE, _) => None,
+                    (_, true) => Some(PWAIT2_ON),
+                    (_, false) => Some(PWAIT2_OFF),
+                }
+            });
     }
 
     /// Whether polls use `epoll_pwait2`: opted in and not found missing.

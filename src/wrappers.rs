@@ -88,8 +88,18 @@ pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) ->
 /// filled. An empty slice gives `EINVAL`, as the kernel says.
 #[doc(alias = "EpollWait")]
 #[doc(alias = "epoll_wait")]
-pub fn epoll_pwait(epfd: RawFd, events: &mut [EpollEvent], timeout_ms: i32) -> Result<usize, Errno> {
-    epoll_pwait_raw(epfd, events, timeout_ms as usize, None, raw::SYS_EPOLL_PWAIT)
+pub fn epoll_pwait(
+    epfd: RawFd,
+    events: &mut [EpollEvent],
+    timeout_ms: i32,
+) -> Result<usize, Errno> {
+    epoll_pwait_raw(
+        epfd,
+        events,
+        timeout_ms as usize,
+        None,
+        raw::SYS_EPOLL_PWAIT,
+    )
 }
 
 /// `epoll_pwait` with a signal mask installed for the duration of the wait.
