@@ -29,10 +29,12 @@
 //! system call they do not know, and falls back for good to Go's rule on `ENOSYS`.
 
 use crate::{
-    epoll_create1, epoll_ctl, epoll_pwait, epoll_pwait2, eventfd, eventfd_read, eventfd_write,
-    EpollEvent, Errno, RawFd, Timespec, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLERR, EPOLLET, EPOLLHUP,
-    EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
+    epoll_create1, epoll_ctl, epoll_pwait2_uninit, epoll_pwait_uninit, eventfd, eventfd_read,
+    eventfd_write, EpollEvent, Errno, RawFd, Timespec, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLERR,
+    EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
 };
+use core::mem::MaybeUninit;
+use core::slice;
 use core::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, AtomicUsize, Ordering};
 
 /// How many events one `epoll_pwait` collects, as Go's `netpoll`.
@@ -395,17 +397,20 @@ impl Netpoll {
     where
         F: FnMut(&'static PollDesc, Ready),
     {
-        let mut events = [EpollEvent::zeroed(); EVENTS_PER_POLL];
+        // Not zeroed: the kernel initialises the entries it reports, and only those are read.
+        let mut buffer = [MaybeUninit::<EpollEvent>::uninit(); EVENTS_PER_POLL];
         let count = loop {
-            match self.wait(&mut events, delay_ns) {
+            match self.wait(&mut buffer, delay_ns) {
                 Ok(n) => break n,
                 Err(e) if e == Errno::EINTR && delay_ns > 0 => return Ok(0),
                 Err(e) if e == Errno::EINTR => continue,
                 Err(e) => return Err(e),
             }
         };
+        // SAFETY: the successful wait initialised the first `count <= EVENTS_PER_POLL` entries.
+        let events = unsafe { slice::from_raw_parts(buffer.as_ptr().cast::<EpollEvent>(), count) };
         let mut reported = 0;
-        for event in events.iter().take(count) {
+        for event in events.iter() {
             let bits = event.events();
             if bits == 0 {
                 continue;
@@ -439,20 +444,22 @@ impl Netpoll {
         Ok(reported)
     }
 
-    /// One `epoll_pwait` (or `epoll_pwait2`) with the timeout `delay_ns` asks for.
-    fn wait(&self, events: &mut [EpollEvent], delay_ns: i64) -> Result<usize, Errno> {
+    /// One `epoll_pwait` (or `epoll_pwait2`) with the timeout `delay_ns` asks for; returns how
+    /// many entries of `buffer` the kernel filled.
+    fn wait(&self, buffer: &mut [MaybeUninit<EpollEvent>], delay_ns: i64) -> Result<usize, Errno> {
         let epoll_fd = self.epoll_fd();
         if delay_ns > 0 && self.uses_epoll_pwait2() {
             let capped = delay_ns.min(1_000_000_000 * 1_000_000);
             let timeout = Timespec::from_nanos(capped);
-            match epoll_pwait2(epoll_fd, events, Some(&timeout), None) {
+            match epoll_pwait2_uninit(epoll_fd, buffer, Some(&timeout), None) {
                 Err(e) if e == Errno::ENOSYS => {
                     self.pwait2.store(PWAIT2_UNAVAILABLE, Ordering::Release);
                 }
-                other => return other,
+                other => return other.map(|events| events.len()),
             }
         }
-        epoll_pwait(epoll_fd, events, delay_to_timeout_ms(delay_ns))
+        epoll_pwait_uninit(epoll_fd, buffer, delay_to_timeout_ms(delay_ns))
+            .map(|events| events.len())
     }
 
     fn epoll_fd(&self) -> RawFd {

@@ -5,8 +5,9 @@
 
 use crate::raw::{self, syscall6};
 use crate::{EpollEvent, Errno, RawFd, SigSet, Timespec};
-use core::mem::size_of;
+use core::mem::{size_of, MaybeUninit};
 use core::ptr;
+use core::slice;
 
 /// Converts a kernel result that is a file descriptor.
 fn fd_result(r: (usize, usize)) -> Result<RawFd, Errno> {
@@ -93,13 +94,40 @@ pub fn epoll_pwait(
     events: &mut [EpollEvent],
     timeout_ms: i32,
 ) -> Result<usize, Errno> {
-    epoll_pwait_raw(
-        epfd,
-        events,
-        timeout_ms as usize,
-        None,
-        raw::SYS_EPOLL_PWAIT,
-    )
+    // SAFETY: the slice is valid for writes of its length.
+    unsafe {
+        epoll_pwait_raw(
+            epfd,
+            events.as_mut_ptr(),
+            events.len(),
+            timeout_ms as usize,
+            None,
+            raw::SYS_EPOLL_PWAIT,
+        )
+    }
+}
+
+/// [`epoll_pwait`] into a buffer that need not be initialised (so a large stack buffer costs
+/// nothing to set up); returns the filled prefix.
+pub fn epoll_pwait_uninit(
+    epfd: RawFd,
+    events: &mut [MaybeUninit<EpollEvent>],
+    timeout_ms: i32,
+) -> Result<&mut [EpollEvent], Errno> {
+    let buf = events.as_mut_ptr().cast::<EpollEvent>();
+    // SAFETY: the slice is valid for writes of its length (MaybeUninit<T> has T's layout).
+    let n = unsafe {
+        epoll_pwait_raw(
+            epfd,
+            buf,
+            events.len(),
+            timeout_ms as usize,
+            None,
+            raw::SYS_EPOLL_PWAIT,
+        )?
+    };
+    // SAFETY: the kernel initialised the first `n` entries, and `n <= events.len()`.
+    Ok(unsafe { slice::from_raw_parts_mut(buf, n) })
 }
 
 /// `epoll_pwait` with a signal mask installed for the duration of the wait.
@@ -109,17 +137,21 @@ pub fn epoll_pwait_sigmask(
     timeout_ms: i32,
     sigmask: &SigSet,
 ) -> Result<usize, Errno> {
-    epoll_pwait_raw(
-        epfd,
-        events,
-        timeout_ms as usize,
-        Some(sigmask),
-        raw::SYS_EPOLL_PWAIT,
-    )
+    // SAFETY: the slice is valid for writes of its length.
+    unsafe {
+        epoll_pwait_raw(
+            epfd,
+            events.as_mut_ptr(),
+            events.len(),
+            timeout_ms as usize,
+            Some(sigmask),
+            raw::SYS_EPOLL_PWAIT,
+        )
+    }
 }
 
 /// `epoll_pwait2(epfd, events, timeout, sigmask)` (Linux 5.11): `epoll_pwait` with a nanosecond
-/// timeout; `None` blocks. `ENOSYS` on older kernels (or emulators).
+/// timeout; `None` blocks. `ENOSYS` on older kernels (and under qemu-user).
 pub fn epoll_pwait2(
     epfd: RawFd,
     events: &mut [EpollEvent],
@@ -127,36 +159,70 @@ pub fn epoll_pwait2(
     sigmask: Option<&SigSet>,
 ) -> Result<usize, Errno> {
     let timeout = timeout.map_or(ptr::null(), |t| t as *const Timespec);
-    epoll_pwait_raw(
-        epfd,
-        events,
-        timeout as usize,
-        sigmask,
-        raw::SYS_EPOLL_PWAIT2,
-    )
+    // SAFETY: the slice is valid for writes of its length; the timespec is null or live.
+    unsafe {
+        epoll_pwait_raw(
+            epfd,
+            events.as_mut_ptr(),
+            events.len(),
+            timeout as usize,
+            sigmask,
+            raw::SYS_EPOLL_PWAIT2,
+        )
+    }
 }
 
-/// The shared body of `epoll_pwait` and `epoll_pwait2`, whose fourth argument is an int timeout
-/// or a pointer to a timespec respectively.
-fn epoll_pwait_raw(
+/// [`epoll_pwait2`] into a buffer that need not be initialised; returns the filled prefix.
+pub fn epoll_pwait2_uninit<'a>(
     epfd: RawFd,
-    events: &mut [EpollEvent],
+    events: &'a mut [MaybeUninit<EpollEvent>],
+    timeout: Option<&Timespec>,
+    sigmask: Option<&SigSet>,
+) -> Result<&'a mut [EpollEvent], Errno> {
+    let timeout = timeout.map_or(ptr::null(), |t| t as *const Timespec);
+    let buf = events.as_mut_ptr().cast::<EpollEvent>();
+    // SAFETY: the slice is valid for writes of its length; the timespec is null or live.
+    let n = unsafe {
+        epoll_pwait_raw(
+            epfd,
+            buf,
+            events.len(),
+            timeout as usize,
+            sigmask,
+            raw::SYS_EPOLL_PWAIT2,
+        )?
+    };
+    // SAFETY: the kernel initialised the first `n` entries, and `n <= events.len()`.
+    Ok(unsafe { slice::from_raw_parts_mut(buf, n) })
+}
+
+/// The shared body of the `epoll_pwait` family, whose fourth argument is an int timeout
+/// (`epoll_pwait`) or a pointer to a timespec (`epoll_pwait2`).
+///
+/// # Safety
+///
+/// `events` must be valid for writes of `len` entries, and `timeout`, for `epoll_pwait2`, null
+/// or the address of a live `Timespec`.
+unsafe fn epoll_pwait_raw(
+    epfd: RawFd,
+    events: *mut EpollEvent,
+    len: usize,
     timeout: usize,
     sigmask: Option<&SigSet>,
     num: usize,
 ) -> Result<usize, Errno> {
-    let max_events = events.len().min(MAX_EVENTS);
+    let max_events = len.min(MAX_EVENTS);
     let (mask, mask_size) = match sigmask {
         Some(set) => (set as *const SigSet as usize, raw::KERNEL_SIGSET_SIZE),
         None => (0, 0),
     };
-    // SAFETY: the kernel writes at most `max_events` entries, and `events` holds at least that
-    // many; the timeout (when a pointer) and the mask point to live values it only reads.
+    // SAFETY: the kernel writes at most `max_events <= len` entries at `events`, which the
+    // caller vouches for; the mask points to a live SigSet it only reads.
     Errno::result(unsafe {
         syscall6(
             num,
             epfd as usize,
-            events.as_mut_ptr() as usize,
+            events as usize,
             max_events,
             timeout,
             mask,

@@ -173,3 +173,11 @@ impl<A: Show, B: Show> Show for (A, B) {
         print(")");
     }
 }
+
+impl Show for rawpoll::netpoll::Ready {
+    fn show(&self) {
+        print(if self.readable { "r" } else { "-" });
+        print(if self.writable { "w" } else { "-" });
+        print(if self.error { "e" } else { "-" });
+    }
+}

@@ -4,6 +4,7 @@
 #![no_std]
 #![no_main]
 
+use rawpoll::netpoll::{Netpoll, PollDesc, Ready};
 use rawpoll::raw::{self, syscall6};
 use rawpoll::*;
 use rawpoll_freestanding::check::Checker;
@@ -102,117 +103,306 @@ fn main() -> i32 {
     six_argument_cases(&mut c);
     pwait2_cases(&mut c);
     process_cases(&mut c);
+    netpoll_cases(&mut c);
     c.finish()
 }
 
 fn raw_layer(c: &mut Checker) {
     // SAFETY: an unknown number touches nothing.
     let r = unsafe { syscall6(UNKNOWN_SYSCALL, 0, 0, 0, 0, 0, 0) };
-    c.eq("syscall6 unknown number -> (MAX, ENOSYS)", r, (usize::MAX, Errno::ENOSYS.raw() as usize));
+    c.eq(
+        "syscall6 unknown number -> (MAX, ENOSYS)",
+        r,
+        (usize::MAX, Errno::ENOSYS.raw() as usize),
+    );
     // SAFETY: getpid touches no memory.
     let (pid, e) = unsafe { syscall6(raw::SYS_GETPID, 0, 0, 0, 0, 0, 0) };
-    c.that("syscall6 getpid -> (pid > 0, 0)", e == 0 && pid > 0 && pid < usize::MAX / 2, pid);
+    c.that(
+        "syscall6 getpid -> (pid > 0, 0)",
+        e == 0 && pid > 0 && pid < usize::MAX / 2,
+        pid,
+    );
     // SAFETY: kill with signal 0 only checks that the process exists.
     let r = unsafe { syscall6(raw::SYS_KILL, pid, 0, 0, 0, 0, 0) };
     c.eq("syscall6 kill(self, 0) -> (0, 0)", r, (0, 0));
-    // SAFETY: the kernel reads 8 bytes at an unmapped address and faults cleanly.
     let fd = eventfd(1, EFD_CLOEXEC).unwrap_or(-1);
+    // SAFETY: the kernel writes 8 bytes at an unmapped address and fails cleanly with EFAULT.
     let r = unsafe { syscall6(raw::SYS_READ, fd as usize, BAD_POINTER, 8, 0, 0, 0) };
-    c.eq("syscall6 read into an unmapped page -> EFAULT", r, (usize::MAX, Errno::EFAULT.raw() as usize));
+    c.eq(
+        "syscall6 read into an unmapped page -> EFAULT",
+        r,
+        (usize::MAX, Errno::EFAULT.raw() as usize),
+    );
     let _ = close(fd);
     let r = Errno::result((usize::MAX, 9));
     c.eq("Errno::result maps (MAX, 9) to EBADF", r, Err(Errno::EBADF));
     // SAFETY: close of a descriptor that cannot be open.
     let r = unsafe { syscall6(raw::SYS_CLOSE, usize::MAX, 0, 0, 0, 0, 0) };
-    c.eq("syscall6 close(-1) -> EBADF", r, (usize::MAX, Errno::EBADF.raw() as usize));
+    c.eq(
+        "syscall6 close(-1) -> EBADF",
+        r,
+        (usize::MAX, Errno::EBADF.raw() as usize),
+    );
 }
 
 fn eventfd_cases(c: &mut Checker) {
     let fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    c.that("eventfd(0, CLOEXEC|NONBLOCK) -> fd >= 0", matches!(fd, Ok(n) if n >= 0), fd);
+    c.that(
+        "eventfd(0, CLOEXEC|NONBLOCK) -> fd >= 0",
+        matches!(fd, Ok(n) if n >= 0),
+        fd,
+    );
     let fd = fd.unwrap_or(-1);
-    c.eq("eventfd bad flags -> EINVAL", eventfd(0, 0x2), Err(Errno::EINVAL));
-    c.eq("eventfd read when zero, non-blocking -> EAGAIN", eventfd_read(fd), Err(Errno::EAGAIN));
+    c.eq(
+        "eventfd bad flags -> EINVAL",
+        eventfd(0, 0x2),
+        Err(Errno::EINVAL),
+    );
+    c.eq(
+        "eventfd read when zero, non-blocking -> EAGAIN",
+        eventfd_read(fd),
+        Err(Errno::EAGAIN),
+    );
     c.eq("eventfd write 3", eventfd_write(fd, 3), Ok(()));
     c.eq("eventfd write 4", eventfd_write(fd, 4), Ok(()));
     c.eq("eventfd read -> 7 (values add up)", eventfd_read(fd), Ok(7));
-    c.eq("eventfd read again -> EAGAIN (read resets)", eventfd_read(fd), Err(Errno::EAGAIN));
-    c.eq("eventfd write u64::MAX -> EINVAL", eventfd_write(fd, u64::MAX), Err(Errno::EINVAL));
-    c.eq("eventfd write 0xfffffffffffffffe", eventfd_write(fd, 0xffff_ffff_ffff_fffe), Ok(()));
-    c.eq("eventfd write 1 past the maximum, non-blocking -> EAGAIN", eventfd_write(fd, 1), Err(Errno::EAGAIN));
-    c.eq("eventfd read -> 0xfffffffffffffffe", eventfd_read(fd), Ok(0xffff_ffff_ffff_fffe));
-    c.eq("eventfd 4-byte write -> EINVAL", write(fd, &[1, 0, 0, 0]), Err(Errno::EINVAL));
-    c.eq("eventfd 4-byte read -> EINVAL", read(fd, &mut [0u8; 4]), Err(Errno::EINVAL));
+    c.eq(
+        "eventfd read again -> EAGAIN (read resets)",
+        eventfd_read(fd),
+        Err(Errno::EAGAIN),
+    );
+    c.eq(
+        "eventfd write u64::MAX -> EINVAL",
+        eventfd_write(fd, u64::MAX),
+        Err(Errno::EINVAL),
+    );
+    c.eq(
+        "eventfd write 0xfffffffffffffffe",
+        eventfd_write(fd, 0xffff_ffff_ffff_fffe),
+        Ok(()),
+    );
+    c.eq(
+        "eventfd write 1 past the maximum, non-blocking -> EAGAIN",
+        eventfd_write(fd, 1),
+        Err(Errno::EAGAIN),
+    );
+    c.eq(
+        "eventfd read -> 0xfffffffffffffffe",
+        eventfd_read(fd),
+        Ok(0xffff_ffff_ffff_fffe),
+    );
+    c.eq(
+        "eventfd 4-byte write -> EINVAL",
+        write(fd, &[1, 0, 0, 0]),
+        Err(Errno::EINVAL),
+    );
+    c.eq(
+        "eventfd 4-byte read -> EINVAL",
+        read(fd, &mut [0u8; 4]),
+        Err(Errno::EINVAL),
+    );
     c.eq("close eventfd", close(fd), Ok(()));
     c.eq("close it again -> EBADF", close(fd), Err(Errno::EBADF));
-    c.eq("read a closed fd -> EBADF", read(fd, &mut [0u8; 8]), Err(Errno::EBADF));
-    c.eq("write a closed fd -> EBADF", write(fd, &[0u8; 8]), Err(Errno::EBADF));
+    c.eq(
+        "read a closed fd -> EBADF",
+        read(fd, &mut [0u8; 8]),
+        Err(Errno::EBADF),
+    );
+    c.eq(
+        "write a closed fd -> EBADF",
+        write(fd, &[0u8; 8]),
+        Err(Errno::EBADF),
+    );
 
     let sem = eventfd(2, EFD_SEMAPHORE | EFD_NONBLOCK | EFD_CLOEXEC).unwrap_or(-1);
     c.eq("semaphore eventfd read -> 1", eventfd_read(sem), Ok(1));
-    c.eq("semaphore eventfd read -> 1 again", eventfd_read(sem), Ok(1));
-    c.eq("semaphore eventfd read -> EAGAIN", eventfd_read(sem), Err(Errno::EAGAIN));
+    c.eq(
+        "semaphore eventfd read -> 1 again",
+        eventfd_read(sem),
+        Ok(1),
+    );
+    c.eq(
+        "semaphore eventfd read -> EAGAIN",
+        eventfd_read(sem),
+        Err(Errno::EAGAIN),
+    );
     let _ = close(sem);
 }
 
 fn epoll_cases(c: &mut Checker) {
     let ep = epoll_create1(EPOLL_CLOEXEC);
-    c.that("epoll_create1(CLOEXEC) -> fd >= 0", matches!(ep, Ok(n) if n >= 0), ep);
+    c.that(
+        "epoll_create1(CLOEXEC) -> fd >= 0",
+        matches!(ep, Ok(n) if n >= 0),
+        ep,
+    );
     let ep = ep.unwrap_or(-1);
-    c.eq("epoll_create1 bad flags -> EINVAL", epoll_create1(1), Err(Errno::EINVAL));
+    c.eq(
+        "epoll_create1 bad flags -> EINVAL",
+        epoll_create1(1),
+        Err(Errno::EINVAL),
+    );
     let efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or(-1);
     let data = 0x8000_0001_dead_beef_u64;
     let ev = EpollEvent::new(EPOLLIN, data);
-    c.eq("epoll_ctl ADD", epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)), Ok(()));
-    c.eq("epoll_ctl ADD twice -> EEXIST", epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)), Err(Errno::EEXIST));
-    c.eq("epoll_ctl bad op -> EINVAL", epoll_ctl(ep, 99, efd, Some(&ev)), Err(Errno::EINVAL));
-    c.eq("epoll_ctl ADD epfd to itself -> EINVAL", epoll_ctl(ep, EPOLL_CTL_ADD, ep, Some(&ev)), Err(Errno::EINVAL));
-    c.eq("epoll_ctl ADD without an event -> EFAULT", epoll_ctl(ep, EPOLL_CTL_ADD, 0, None), Err(Errno::EFAULT));
+    c.eq(
+        "epoll_ctl ADD",
+        epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)),
+        Ok(()),
+    );
+    c.eq(
+        "epoll_ctl ADD twice -> EEXIST",
+        epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)),
+        Err(Errno::EEXIST),
+    );
+    c.eq(
+        "epoll_ctl bad op -> EINVAL",
+        epoll_ctl(ep, 99, efd, Some(&ev)),
+        Err(Errno::EINVAL),
+    );
+    c.eq(
+        "epoll_ctl ADD epfd to itself -> EINVAL",
+        epoll_ctl(ep, EPOLL_CTL_ADD, ep, Some(&ev)),
+        Err(Errno::EINVAL),
+    );
+    c.eq(
+        "epoll_ctl ADD without an event -> EFAULT",
+        epoll_ctl(ep, EPOLL_CTL_ADD, 0, None),
+        Err(Errno::EFAULT),
+    );
     let mut events = [EpollEvent::zeroed(); 4];
-    c.eq("epoll_pwait(0) on a quiet set -> 0", epoll_pwait(ep, &mut events, 0), Ok(0));
-    c.eq("epoll_pwait(5 ms) on a quiet set -> 0 after the timeout", epoll_pwait(ep, &mut events, 5), Ok(0));
+    c.eq(
+        "epoll_pwait(0) on a quiet set -> 0",
+        epoll_pwait(ep, &mut events, 0),
+        Ok(0),
+    );
+    c.eq(
+        "epoll_pwait(5 ms) on a quiet set -> 0 after the timeout",
+        epoll_pwait(ep, &mut events, 5),
+        Ok(0),
+    );
     let _ = eventfd_write(efd, 1);
-    c.eq("epoll_pwait(-1) with the eventfd ready -> 1", epoll_pwait(ep, &mut events, -1), Ok(1));
+    c.eq(
+        "epoll_pwait(-1) with the eventfd ready -> 1",
+        epoll_pwait(ep, &mut events, -1),
+        Ok(1),
+    );
     c.eq("event bits -> EPOLLIN", events[0].events(), EPOLLIN);
     c.eq("event data -> the full 64-bit word", events[0].data(), data);
-    c.eq("epoll_pwait into an empty slice -> EINVAL", epoll_pwait(ep, &mut [], 0), Err(Errno::EINVAL));
+    c.eq(
+        "epoll_pwait into an empty slice -> EINVAL",
+        epoll_pwait(ep, &mut [], 0),
+        Err(Errno::EINVAL),
+    );
     let ev2 = EpollEvent::new(EPOLLIN | EPOLLOUT, !data);
-    c.eq("epoll_ctl MOD", epoll_ctl(ep, EPOLL_CTL_MOD, efd, Some(&ev2)), Ok(()));
-    c.eq("epoll_pwait after MOD -> 1", epoll_pwait(ep, &mut events, 0), Ok(1));
-    c.eq("event bits after MOD -> EPOLLIN|EPOLLOUT", events[0].events(), EPOLLIN | EPOLLOUT);
-    c.eq("event data after MOD -> its complement", events[0].data(), !data);
-    c.eq("epoll_ctl DEL", epoll_ctl(ep, EPOLL_CTL_DEL, efd, None), Ok(()));
-    c.eq("epoll_ctl DEL again -> ENOENT", epoll_ctl(ep, EPOLL_CTL_DEL, efd, None), Err(Errno::ENOENT));
-    c.eq("epoll_pwait after DEL -> 0", epoll_pwait(ep, &mut events, 0), Ok(0));
-    c.eq("epoll_pwait on an eventfd (not epoll) -> EINVAL", epoll_pwait(efd, &mut events, 0), Err(Errno::EINVAL));
+    c.eq(
+        "epoll_ctl MOD",
+        epoll_ctl(ep, EPOLL_CTL_MOD, efd, Some(&ev2)),
+        Ok(()),
+    );
+    c.eq(
+        "epoll_pwait after MOD -> 1",
+        epoll_pwait(ep, &mut events, 0),
+        Ok(1),
+    );
+    c.eq(
+        "event bits after MOD -> EPOLLIN|EPOLLOUT",
+        events[0].events(),
+        EPOLLIN | EPOLLOUT,
+    );
+    c.eq(
+        "event data after MOD -> its complement",
+        events[0].data(),
+        !data,
+    );
+    c.eq(
+        "epoll_ctl DEL",
+        epoll_ctl(ep, EPOLL_CTL_DEL, efd, None),
+        Ok(()),
+    );
+    c.eq(
+        "epoll_ctl DEL again -> ENOENT",
+        epoll_ctl(ep, EPOLL_CTL_DEL, efd, None),
+        Err(Errno::ENOENT),
+    );
+    c.eq(
+        "epoll_pwait after DEL -> 0",
+        epoll_pwait(ep, &mut events, 0),
+        Ok(0),
+    );
+    c.eq(
+        "epoll_pwait on an eventfd (not epoll) -> EINVAL",
+        epoll_pwait(efd, &mut events, 0),
+        Err(Errno::EINVAL),
+    );
 
     let pipe = pipe2(0x80000);
-    c.that("pipe2(O_CLOEXEC)", matches!(pipe, Ok([r, w]) if r >= 0 && w >= 0 && r != w), pipe.map(|p| p[0]));
+    c.that(
+        "pipe2(O_CLOEXEC)",
+        matches!(pipe, Ok([r, w]) if r >= 0 && w >= 0 && r != w),
+        pipe.map(|p| p[0]),
+    );
     let [r, w] = pipe.unwrap_or([-1, -1]);
     let ev = EpollEvent::new(EPOLLIN | EPOLLRDHUP, 7);
-    c.eq("epoll_ctl ADD pipe read end", epoll_ctl(ep, EPOLL_CTL_ADD, r, Some(&ev)), Ok(()));
+    c.eq(
+        "epoll_ctl ADD pipe read end",
+        epoll_ctl(ep, EPOLL_CTL_ADD, r, Some(&ev)),
+        Ok(()),
+    );
     c.eq("write 3 bytes into the pipe", write(w, b"abc"), Ok(3));
-    c.eq("epoll_pwait -> pipe readable", epoll_pwait(ep, &mut events, 0), Ok(1));
+    c.eq(
+        "epoll_pwait -> pipe readable",
+        epoll_pwait(ep, &mut events, 0),
+        Ok(1),
+    );
     c.eq("pipe event bits -> EPOLLIN", events[0].events(), EPOLLIN);
     let mut buf = [0u8; 8];
     c.eq("read the pipe -> 3", read(r, &mut buf), Ok(3));
-    c.eq("pipe bytes", u32::from_ne_bytes([buf[0], buf[1], buf[2], 0]), u32::from_ne_bytes(*b"abc\0"));
+    c.eq(
+        "pipe bytes",
+        u32::from_ne_bytes([buf[0], buf[1], buf[2], 0]),
+        u32::from_ne_bytes(*b"abc\0"),
+    );
     let _ = close(w);
-    c.eq("epoll_pwait after the writer closed -> 1", epoll_pwait(ep, &mut events, 0), Ok(1));
-    c.eq("hang-up event bits -> EPOLLHUP", events[0].events(), EPOLLHUP);
+    c.eq(
+        "epoll_pwait after the writer closed -> 1",
+        epoll_pwait(ep, &mut events, 0),
+        Ok(1),
+    );
+    c.eq(
+        "hang-up event bits -> EPOLLHUP",
+        events[0].events(),
+        EPOLLHUP,
+    );
     c.eq("dup3 onto a free number", dup3(r, 100, 0), Ok(100));
-    c.eq("dup3 onto itself -> EINVAL", dup3(r, r, 0), Err(Errno::EINVAL));
+    c.eq(
+        "dup3 onto itself -> EINVAL",
+        dup3(r, r, 0),
+        Err(Errno::EINVAL),
+    );
     let _ = close(100);
     let _ = close(r);
     c.eq("close epoll fd", close(ep), Ok(()));
-    c.eq("epoll_ctl on a closed epfd -> EBADF", epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)), Err(Errno::EBADF));
-    c.eq("epoll_pwait on a closed epfd -> EBADF", epoll_pwait(ep, &mut events, 0), Err(Errno::EBADF));
-    c.eq("epoll_ctl ADD a closed fd -> EBADF", {
-        let ep = epoll_create1(EPOLL_CLOEXEC).unwrap_or(-1);
-        let r = epoll_ctl(ep, EPOLL_CTL_ADD, ep + 50, Some(&ev));
-        let _ = close(ep);
-        r
-    }, Err(Errno::EBADF));
+    c.eq(
+        "epoll_ctl on a closed epfd -> EBADF",
+        epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&ev)),
+        Err(Errno::EBADF),
+    );
+    c.eq(
+        "epoll_pwait on a closed epfd -> EBADF",
+        epoll_pwait(ep, &mut events, 0),
+        Err(Errno::EBADF),
+    );
+    c.eq(
+        "epoll_ctl ADD a closed fd -> EBADF",
+        {
+            let ep = epoll_create1(EPOLL_CLOEXEC).unwrap_or(-1);
+            let r = epoll_ctl(ep, EPOLL_CTL_ADD, ep + 50, Some(&ev));
+            let _ = close(ep);
+            r
+        },
+        Err(Errno::EBADF),
+    );
     let _ = close(efd);
 }
 
@@ -228,20 +418,44 @@ fn six_argument_cases(c: &mut Checker) {
     let pwait = |events: &mut [EpollEvent; 2], mask: usize, size: usize| {
         // SAFETY: `events` has room for 2 entries; `mask` is the address under test.
         unsafe {
-            syscall6(raw::SYS_EPOLL_PWAIT, ep as usize, events.as_mut_ptr() as usize, 2, 0, mask, size)
+            syscall6(
+                raw::SYS_EPOLL_PWAIT,
+                ep as usize,
+                events.as_mut_ptr() as usize,
+                2,
+                0,
+                mask,
+                size,
+            )
         }
     };
     let mask_ptr = &mask as *const SigSet as usize;
     let r = pwait(&mut events, mask_ptr, raw::KERNEL_SIGSET_SIZE + 1);
-    c.eq("epoll_pwait sigmask with sigsetsize+1 -> EINVAL", r, (usize::MAX, Errno::EINVAL.raw() as usize));
+    c.eq(
+        "epoll_pwait sigmask with sigsetsize+1 -> EINVAL",
+        r,
+        (usize::MAX, Errno::EINVAL.raw() as usize),
+    );
     let r = pwait(&mut events, mask_ptr, raw::KERNEL_SIGSET_SIZE / 2);
-    c.eq("epoll_pwait sigmask with half the sigsetsize -> EINVAL", r, (usize::MAX, Errno::EINVAL.raw() as usize));
+    c.eq(
+        "epoll_pwait sigmask with half the sigsetsize -> EINVAL",
+        r,
+        (usize::MAX, Errno::EINVAL.raw() as usize),
+    );
     let r = pwait(&mut events, BAD_POINTER, raw::KERNEL_SIGSET_SIZE);
-    c.eq("epoll_pwait unmapped sigmask, right size -> EFAULT", r, (usize::MAX, Errno::EFAULT.raw() as usize));
+    c.eq(
+        "epoll_pwait unmapped sigmask, right size -> EFAULT",
+        r,
+        (usize::MAX, Errno::EFAULT.raw() as usize),
+    );
     let r = pwait(&mut events, mask_ptr, raw::KERNEL_SIGSET_SIZE);
     c.eq("epoll_pwait real sigmask, right size -> 1 event", r, (1, 0));
     c.eq("its data", events[0].data(), 42);
-    c.eq("epoll_pwait_sigmask wrapper -> 1", epoll_pwait_sigmask(ep, &mut events, 0, &mask), Ok(1));
+    c.eq(
+        "epoll_pwait_sigmask wrapper -> 1",
+        epoll_pwait_sigmask(ep, &mut events, 0, &mask),
+        Ok(1),
+    );
     let _ = close(efd);
     let _ = close(ep);
 }
@@ -252,7 +466,11 @@ fn pwait2_cases(c: &mut Checker) {
     let zero = Timespec::from_nanos(0);
     match epoll_pwait2(ep, &mut events, Some(&zero), None) {
         Err(e) if e == Errno::ENOSYS => {
-            c.eq("epoll_pwait2 not provided here -> ENOSYS, nothing more to test", e, Errno::ENOSYS);
+            c.eq(
+                "epoll_pwait2 not provided here -> ENOSYS, nothing more to test",
+                e,
+                Errno::ENOSYS,
+            );
         }
         r => {
             c.eq("epoll_pwait2(0 ns) on a quiet set -> 0", r, Ok(0));
@@ -261,10 +479,21 @@ fn pwait2_cases(c: &mut Checker) {
             let short = Timespec::from_nanos(100_000);
             let mut mask = SigSet::empty();
             let _ = mask.add(10);
-            c.eq("epoll_pwait2(100 us, sigmask) ready -> 1", epoll_pwait2(ep, &mut events, Some(&short), Some(&mask)), Ok(1));
+            c.eq(
+                "epoll_pwait2(100 us, sigmask) ready -> 1",
+                epoll_pwait2(ep, &mut events, Some(&short), Some(&mask)),
+                Ok(1),
+            );
             c.eq("epoll_pwait2 data", events[0].data(), 5);
-            let bad = Timespec { tv_sec: 0, tv_nsec: 2_000_000_000 };
-            c.eq("epoll_pwait2 tv_nsec out of range -> EINVAL", epoll_pwait2(ep, &mut events, Some(&bad), None), Err(Errno::EINVAL));
+            let bad = Timespec {
+                tv_sec: 0,
+                tv_nsec: 2_000_000_000,
+            };
+            c.eq(
+                "epoll_pwait2 tv_nsec out of range -> EINVAL",
+                epoll_pwait2(ep, &mut events, Some(&bad), None),
+                Err(Errno::EINVAL),
+            );
             let _ = close(efd);
         }
     }
@@ -277,7 +506,11 @@ fn process_cases(c: &mut Checker) {
         Ok(0) => exit(42),
         Ok(pid) => {
             let status = wait(pid);
-            c.eq("fork + wait4: child exit code", status.map(rawpoll_freestanding::exit_code), Ok(Some(42)));
+            c.eq(
+                "fork + wait4: child exit code",
+                status.map(rawpoll_freestanding::exit_code),
+                Ok(Some(42)),
+            );
         }
         Err(e) => {
             c.eq("fork", Err(e), Ok(0));
@@ -286,7 +519,12 @@ fn process_cases(c: &mut Checker) {
     // A blocking epoll_pwait(-1) in the parent is woken by the child's eventfd write.
     let ep = epoll_create1(EPOLL_CLOEXEC).unwrap_or(-1);
     let efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or(-1);
-    let _ = epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&EpollEvent::new(EPOLLIN, 0x1234_5678_9abc_def0)));
+    let _ = epoll_ctl(
+        ep,
+        EPOLL_CTL_ADD,
+        efd,
+        Some(&EpollEvent::new(EPOLLIN, 0x1234_5678_9abc_def0)),
+    );
     match fork() {
         Ok(0) => {
             let mut events = [EpollEvent::zeroed(); 1];
@@ -306,7 +544,11 @@ fn process_cases(c: &mut Checker) {
             c.eq("blocking epoll_pwait(-1) woken by a child -> 1", n, Ok(1));
             c.eq("wake data", events[0].data(), 0x1234_5678_9abc_def0);
             c.eq("counter from the child", eventfd_read(efd), Ok(5));
-            c.eq("child exit code", wait(pid).map(rawpoll_freestanding::exit_code), Ok(Some(0)));
+            c.eq(
+                "child exit code",
+                wait(pid).map(rawpoll_freestanding::exit_code),
+                Ok(Some(0)),
+            );
         }
         Err(e) => {
             c.eq("fork", Err(e), Ok(0));
@@ -316,4 +558,170 @@ fn process_cases(c: &mut Checker) {
     let _ = close(ep);
     c.eq("fd_is_open on a closed fd -> false", fd_is_open(efd), false);
     c.eq("fd_is_open(stdout) -> true", fd_is_open(1), true);
+}
+
+static POLLER: Netpoll = Netpoll::new();
+static DESCRIPTORS: [PollDesc; 2] = [PollDesc::new(), PollDesc::new()];
+
+/// Polls once, returning `(count, user data of the last reported descriptor, its readiness)`.
+fn poll_once(delay_ns: i64) -> (Result<usize, Errno>, usize, Ready) {
+    let mut last = (0, Ready::default());
+    let n = POLLER.poll(delay_ns, |pd, ready| last = (pd.user_data(), ready));
+    (n, last.0, last.1)
+}
+
+fn netpoll_cases(c: &mut Checker) {
+    c.eq(
+        "netpoll poll before init -> EBADF",
+        POLLER.poll(0, |_, _| {}),
+        Err(Errno::EBADF),
+    );
+    c.eq(
+        "netpoll wake before init -> EBADF",
+        POLLER.wake(),
+        Err(Errno::EBADF),
+    );
+    c.eq("netpoll init", POLLER.init(), Ok(()));
+    c.eq(
+        "netpoll init again -> EBUSY",
+        POLLER.init(),
+        Err(Errno::EBUSY),
+    );
+    c.eq(
+        "netpoll is_poll_descriptor(wake fd)",
+        POLLER.is_poll_descriptor(POLLER.wake_fd()),
+        true,
+    );
+    c.eq(
+        "netpoll is_poll_descriptor(stdout)",
+        POLLER.is_poll_descriptor(1),
+        false,
+    );
+
+    let [r, w] = pipe2(EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or([-1, -1]);
+    let pd = &DESCRIPTORS[0];
+    pd.set_user_data(11);
+    c.eq("netpoll open pipe read end", POLLER.open(r, pd), Ok(()));
+    c.eq(
+        "netpoll open it twice -> EEXIST",
+        POLLER.open(r, pd),
+        Err(Errno::EEXIST),
+    );
+    c.eq("netpoll poll(0), nothing ready -> 0", poll_once(0).0, Ok(0));
+    let _ = write(w, b"go");
+    let (n, data, ready) = poll_once(0);
+    c.eq("netpoll poll(0) after a write -> 1", n, Ok(1));
+    c.eq("  its descriptor's user data", data, 11);
+    c.eq(
+        "  readable, not writable, no error",
+        ready,
+        Ready {
+            readable: true,
+            writable: false,
+            error: false,
+        },
+    );
+    c.eq("netpoll close", POLLER.close(r), Ok(()));
+    c.eq(
+        "netpoll close again -> ENOENT",
+        POLLER.close(r),
+        Err(Errno::ENOENT),
+    );
+    let _ = close(r);
+    let _ = close(w);
+
+    // A pending wake survives non-blocking polls and is consumed by a blocking one.
+    c.eq("netpoll wake", POLLER.wake(), Ok(()));
+    c.eq(
+        "netpoll poll(0) with a wake pending -> 0",
+        poll_once(0).0,
+        Ok(0),
+    );
+    c.eq(
+        "netpoll poll(-1) returns the pending wake -> 0",
+        poll_once(-1).0,
+        Ok(0),
+    );
+    c.eq(
+        "  the eventfd is drained",
+        eventfd_read(POLLER.wake_fd()),
+        Err(Errno::EAGAIN),
+    );
+
+    // A child process wakes a blocking poll of its parent.
+    match fork() {
+        Ok(0) => {
+            let own = epoll_create1(EPOLL_CLOEXEC).unwrap_or(-1);
+            let _ = epoll_pwait(own, &mut [EpollEvent::zeroed()], 20);
+            exit(if POLLER.wake().is_ok() { 0 } else { 1 })
+        }
+        Ok(pid) => {
+            c.eq(
+                "netpoll poll(-1) woken by a child's wake -> 0",
+                poll_once(-1).0,
+                Ok(0),
+            );
+            c.eq(
+                "  child exit code",
+                wait(pid).map(rawpoll_freestanding::exit_code),
+                Ok(Some(0)),
+            );
+        }
+        Err(e) => {
+            c.eq("fork", Err(e), Ok(0));
+        }
+    }
+
+    // No sequence makes a descriptor event look like the wake eventfd's (Go bug #72900: on
+    // 32-bit little-endian targets Go compared the half of the data word that holds the tag).
+    let _ = POLLER.wake();
+    let pd = &DESCRIPTORS[1];
+    let wake_fd = POLLER.wake_fd() as usize;
+    let mut all_reported = true;
+    for (i, sequence) in [0, 1, wake_fd, usize::MAX, 1 << 31].into_iter().enumerate() {
+        pd.set_sequence(sequence);
+        pd.set_user_data(100 + i);
+        let fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or(-1);
+        let _ = POLLER.open(fd, pd);
+        let (n, data, _) = poll_once(0);
+        all_reported &= n == Ok(1) && data == 100 + i;
+        let _ = close(fd);
+    }
+    c.eq(
+        "netpoll descriptors with colliding sequences are reported as descriptors",
+        all_reported,
+        true,
+    );
+    c.eq(
+        "  and the pending wake was not consumed",
+        eventfd_read(POLLER.wake_fd()),
+        Ok(1),
+    );
+    let _ = eventfd_write(POLLER.wake_fd(), 1);
+    c.eq("  a blocking poll then consumes it", poll_once(-1).0, Ok(0));
+
+    // A stale event after fd reuse is dropped.
+    let pd = &DESCRIPTORS[0];
+    pd.set_sequence(0);
+    let a = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or(-1);
+    let _ = POLLER.open(a, pd);
+    let _ = poll_once(0);
+    let keep = dup3(a, 150, 0).unwrap_or(-1);
+    let _ = close(a);
+    pd.bump_sequence();
+    let b = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or(-1);
+    let _ = POLLER.open(b, pd);
+    c.eq(
+        "netpoll reused descriptor reported at its new sequence",
+        poll_once(0).0,
+        Ok(1),
+    );
+    let _ = eventfd_write(keep, 1);
+    c.eq(
+        "netpoll stale event of the old fd dropped -> 0",
+        poll_once(0).0,
+        Ok(0),
+    );
+    let _ = close(keep);
+    let _ = close(b);
 }

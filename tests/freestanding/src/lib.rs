@@ -69,7 +69,7 @@ pub fn exit(code: i32) -> ! {
 
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
-    print("panic in a freestanding binary\n");
+    print("panicked\n");
     exit(101)
 }
 
@@ -150,7 +150,17 @@ pub fn fork() -> Result<i32, Errno> {
     args[raw::CLONE_FLAGS_ARG] = raw::SIGCHLD as usize;
     // SAFETY: without CLONE_VM the child gets a copy of the address space and resumes here on
     // the same (copied) stack, exactly like fork(); the other arguments are null.
-    let r = unsafe { syscall6(raw::SYS_CLONE, args[0], args[1], args[2], args[3], args[4], 0) };
+    let r = unsafe {
+        syscall6(
+            raw::SYS_CLONE,
+            args[0],
+            args[1],
+            args[2],
+            args[3],
+            args[4],
+            0,
+        )
+    };
     Errno::result(r).map(|pid| pid as i32)
 }
 
