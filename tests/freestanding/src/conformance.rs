@@ -700,6 +700,39 @@ fn netpoll_cases(c: &mut Checker) {
     let _ = eventfd_write(POLLER.wake_fd(), 1);
     c.eq("  a blocking poll then consumes it", poll_once(-1).0, Ok(0));
 
+    // epoll_pwait2 is used only when asked for, and an ENOSYS (qemu-user, kernels before 5.11)
+    // turns it off for good, after which delays follow Go's millisecond rule.
+    let supported = {
+        let ep = epoll_create1(EPOLL_CLOEXEC).unwrap_or(-1);
+        let zero = Timespec::from_nanos(0);
+        let r = epoll_pwait2(ep, &mut [EpollEvent::zeroed()], Some(&zero), None);
+        let _ = close(ep);
+        r != Err(Errno::ENOSYS)
+    };
+    c.eq(
+        "netpoll epoll_pwait2 off by default",
+        POLLER.uses_epoll_pwait2(),
+        false,
+    );
+    POLLER.use_epoll_pwait2(true);
+    c.eq(
+        "netpoll poll(100 us) with epoll_pwait2 asked for -> 0",
+        poll_once(100_000).0,
+        Ok(0),
+    );
+    c.eq(
+        "  still used exactly when the kernel has it",
+        POLLER.uses_epoll_pwait2(),
+        supported,
+    );
+    POLLER.use_epoll_pwait2(true);
+    c.eq(
+        "  asking again changes nothing",
+        POLLER.uses_epoll_pwait2(),
+        supported,
+    );
+    POLLER.use_epoll_pwait2(false);
+
     // A stale event after fd reuse is dropped.
     let pd = &DESCRIPTORS[0];
     pd.set_sequence(0);
