@@ -94,17 +94,7 @@ pub fn epoll_pwait(
     events: &mut [EpollEvent],
     timeout_ms: i32,
 ) -> Result<usize, Errno> {
-    // SAFETY: the slice is valid for writes of its length.
-    unsafe {
-        epoll_pwait_raw(
-            epfd,
-            events.as_mut_ptr(),
-            events.len(),
-            timeout_ms as usize,
-            None,
-            raw::SYS_EPOLL_PWAIT,
-        )
-    }
+    wait_into(epfd, events, WaitTimeout::Millis(timeout_ms), None)
 }
 
 /// [`epoll_pwait`] into a buffer that need not be initialised (so a large stack buffer costs
@@ -114,20 +104,7 @@ pub fn epoll_pwait_uninit(
     events: &mut [MaybeUninit<EpollEvent>],
     timeout_ms: i32,
 ) -> Result<&mut [EpollEvent], Errno> {
-    let buf = events.as_mut_ptr().cast::<EpollEvent>();
-    // SAFETY: the slice is valid for writes of its length (MaybeUninit<T> has T's layout).
-    let n = unsafe {
-        epoll_pwait_raw(
-            epfd,
-            buf,
-            events.len(),
-            timeout_ms as usize,
-            None,
-            raw::SYS_EPOLL_PWAIT,
-        )?
-    };
-    // SAFETY: the kernel initialised the first `n` entries, and `n <= events.len()`.
-    Ok(unsafe { slice::from_raw_parts_mut(buf, n) })
+    wait_into_uninit(epfd, events, WaitTimeout::Millis(timeout_ms), None)
 }
 
 /// `epoll_pwait` with a signal mask installed for the duration of the wait.
@@ -137,17 +114,7 @@ pub fn epoll_pwait_sigmask(
     timeout_ms: i32,
     sigmask: &SigSet,
 ) -> Result<usize, Errno> {
-    // SAFETY: the slice is valid for writes of its length.
-    unsafe {
-        epoll_pwait_raw(
-            epfd,
-            events.as_mut_ptr(),
-            events.len(),
-            timeout_ms as usize,
-            Some(sigmask),
-            raw::SYS_EPOLL_PWAIT,
-        )
-    }
+    wait_into(epfd, events, WaitTimeout::Millis(timeout_ms), Some(sigmask))
 }
 
 /// `epoll_pwait2(epfd, events, timeout, sigmask)` (Linux 5.11): `epoll_pwait` with a nanosecond
@@ -158,18 +125,7 @@ pub fn epoll_pwait2(
     timeout: Option<&Timespec>,
     sigmask: Option<&SigSet>,
 ) -> Result<usize, Errno> {
-    let timeout = timeout.map_or(ptr::null(), |t| t as *const Timespec);
-    // SAFETY: the slice is valid for writes of its length; the timespec is null or live.
-    unsafe {
-        epoll_pwait_raw(
-            epfd,
-            events.as_mut_ptr(),
-            events.len(),
-            timeout as usize,
-            sigmask,
-            raw::SYS_EPOLL_PWAIT2,
-        )
-    }
+    wait_into(epfd, events, WaitTimeout::Precise(timeout), sigmask)
 }
 
 /// [`epoll_pwait2`] into a buffer that need not be initialised; returns the filled prefix.
@@ -179,45 +135,66 @@ pub fn epoll_pwait2_uninit<'a>(
     timeout: Option<&Timespec>,
     sigmask: Option<&SigSet>,
 ) -> Result<&'a mut [EpollEvent], Errno> {
-    let timeout = timeout.map_or(ptr::null(), |t| t as *const Timespec);
+    wait_into_uninit(epfd, events, WaitTimeout::Precise(timeout), sigmask)
+}
+
+/// The fourth argument of the `epoll_pwait` family, which also picks the call.
+enum WaitTimeout<'a> {
+    /// `epoll_pwait`: milliseconds, < 0 blocks.
+    Millis(i32),
+    /// `epoll_pwait2`: a timespec, `None` blocks.
+    Precise(Option<&'a Timespec>),
+}
+
+fn wait_into(
+    epfd: RawFd,
+    events: &mut [EpollEvent],
+    timeout: WaitTimeout<'_>,
+    sigmask: Option<&SigSet>,
+) -> Result<usize, Errno> {
+    // SAFETY: the slice is valid for writes of its length.
+    unsafe { wait_raw(epfd, events.as_mut_ptr(), events.len(), timeout, sigmask) }
+}
+
+fn wait_into_uninit<'a>(
+    epfd: RawFd,
+    events: &'a mut [MaybeUninit<EpollEvent>],
+    timeout: WaitTimeout<'_>,
+    sigmask: Option<&SigSet>,
+) -> Result<&'a mut [EpollEvent], Errno> {
     let buf = events.as_mut_ptr().cast::<EpollEvent>();
-    // SAFETY: the slice is valid for writes of its length; the timespec is null or live.
-    let n = unsafe {
-        epoll_pwait_raw(
-            epfd,
-            buf,
-            events.len(),
-            timeout as usize,
-            sigmask,
-            raw::SYS_EPOLL_PWAIT2,
-        )?
-    };
+    // SAFETY: the slice is valid for writes of its length (MaybeUninit<T> has T's layout).
+    let n = unsafe { wait_raw(epfd, buf, events.len(), timeout, sigmask)? };
     // SAFETY: the kernel initialised the first `n` entries, and `n <= events.len()`.
     Ok(unsafe { slice::from_raw_parts_mut(buf, n) })
 }
 
-/// The shared body of the `epoll_pwait` family, whose fourth argument is an int timeout
-/// (`epoll_pwait`) or a pointer to a timespec (`epoll_pwait2`).
+/// The one system call behind the `epoll_pwait` family.
 ///
 /// # Safety
 ///
-/// `events` must be valid for writes of `len` entries, and `timeout`, for `epoll_pwait2`, null
-/// or the address of a live `Timespec`.
-unsafe fn epoll_pwait_raw(
+/// `events` must be valid for writes of `len` entries.
+unsafe fn wait_raw(
     epfd: RawFd,
     events: *mut EpollEvent,
     len: usize,
-    timeout: usize,
+    timeout: WaitTimeout<'_>,
     sigmask: Option<&SigSet>,
-    num: usize,
 ) -> Result<usize, Errno> {
     let max_events = len.min(MAX_EVENTS);
+    let (num, timeout) = match timeout {
+        WaitTimeout::Millis(ms) => (raw::SYS_EPOLL_PWAIT, ms as usize),
+        WaitTimeout::Precise(t) => (
+            raw::SYS_EPOLL_PWAIT2,
+            t.map_or(ptr::null(), |t| t as *const Timespec) as usize,
+        ),
+    };
     let (mask, mask_size) = match sigmask {
         Some(set) => (set as *const SigSet as usize, raw::KERNEL_SIGSET_SIZE),
         None => (0, 0),
     };
     // SAFETY: the kernel writes at most `max_events <= len` entries at `events`, which the
-    // caller vouches for; the mask points to a live SigSet it only reads.
+    // caller vouches for; the timespec and the mask are null or live values it only reads.
     Errno::result(unsafe {
         syscall6(
             num,

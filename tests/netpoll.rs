@@ -69,36 +69,31 @@ fn collect(np: &Netpoll, delay: i64) -> (usize, Vec<(usize, Ready)>) {
     (n, seen)
 }
 
-fn raise_nofile_limit(wanted: u64) {
-    let mut limit = [0u64; 2];
-    // SAFETY: prlimit64(0, RLIMIT_NOFILE, NULL, &old) writes two u64s into `limit`.
+/// `prlimit64(0, RLIMIT_NOFILE, new, old)` through the raw layer.
+fn prlimit_nofile(new: Option<&[u64; 2]>, old: Option<&mut [u64; 2]>) {
+    let new = new.map_or(0, |n| n.as_ptr() as usize);
+    let old = old.map_or(0, |o| o.as_mut_ptr() as usize);
+    // SAFETY: the kernel reads two u64s at `new` and writes two at `old`, each null or live.
     let r = unsafe {
         raw::syscall6(
             raw::SYS_PRLIMIT64,
             0,
             raw::RLIMIT_NOFILE as usize,
-            0,
-            limit.as_mut_ptr() as usize,
+            new,
+            old,
             0,
             0,
         )
     };
     assert_eq!(r.1, 0);
+}
+
+fn raise_nofile_limit(wanted: u64) {
+    let mut limit = [0u64; 2];
+    prlimit_nofile(None, Some(&mut limit));
     if limit[0] < wanted {
         limit[0] = wanted.min(limit[1]);
-        // SAFETY: prlimit64(0, RLIMIT_NOFILE, &new, NULL) reads two u64s from `limit`.
-        let r = unsafe {
-            raw::syscall6(
-                raw::SYS_PRLIMIT64,
-                0,
-                raw::RLIMIT_NOFILE as usize,
-                limit.as_ptr() as usize,
-                0,
-                0,
-                0,
-            )
-        };
-        assert_eq!(r.1, 0);
+        prlimit_nofile(Some(&limit), None);
     }
 }
 
