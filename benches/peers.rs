@@ -1,0 +1,78 @@
+//! rawpoll against its peers (glibc through the libc crate, rustix, sc, mio, polling and a bare
+//! inline-`asm!` baseline), driven by `ci/bench`.
+//!
+//! One binary, several modes (the first argument):
+//!
+//! - `insns list` / `insns NAME N`: runs the `#[inline(never)]` function `NAME` (one system
+//!   call through one peer) `N` times, for `valgrind --tool=callgrind --toggle-collect=NAME`;
+//!   `ci/bench` runs it with two values of `N` and divides the difference, which gives the
+//!   user-space instructions of exactly one call (one-time costs such as lazy binding cancel).
+//! - `wake PEER N`: `N` same-thread wake cycles through one peer, for `strace -c -f`.
+//! - `wall [--smoke]`: the wall-clock metrics, peers interleaved round by round so that each
+//!   ratio compares samples taken side by side; prints tab-separated result lines.
+//! - `et-check`: the netpoll wake guarantees, checked on the edge-triggered wake prototype.
+//! - no argument (as `cargo test --benches` runs it) or `--bench` (as `cargo bench` does): a
+//!   quick `wall --smoke` and `et-check`.
+//!
+//! Only x86_64 has the bare-`asm!` baseline and the sc peer; elsewhere the binary says so and
+//! exits.
+
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/alloc_count.rs"]
+mod alloc_count;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/bare.rs"]
+mod bare;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/et.rs"]
+mod et;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/harness.rs"]
+mod harness;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/insns.rs"]
+mod insns;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/wake.rs"]
+mod wake;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/wall.rs"]
+mod wall;
+
+#[cfg(target_arch = "x86_64")]
+#[global_allocator]
+static ALLOC: alloc_count::Counting = alloc_count::Counting;
+
+#[cfg(target_arch = "x86_64")]
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let code = match args.as_slice() {
+        ["insns", "list"] => insns::list(),
+        ["insns", name, n] => insns::run(name, n),
+        ["wake", peer, n] => wake::run_cycles(peer, n),
+        ["wall"] => wall::run(false),
+        ["wall", "--smoke"] => wall::run(true),
+        ["et-check"] => et::check(),
+        [] | ["--bench"] => {
+            let code = wall::run(true);
+            if code == 0 {
+                et::check()
+            } else {
+                code
+            }
+        }
+        _ => {
+            eprintln!(
+                "usage: peers insns list | insns NAME N | wake PEER N | wall [--smoke] | et-check"
+            );
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn main() {
+    println!("benches/peers: x86_64 only (bare asm baseline and sc); nothing measured");
+}
