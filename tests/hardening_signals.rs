@@ -1,0 +1,279 @@
+//! Issue 5, item 2: a signal storm against a blocked poller.
+//!
+//! A `SIGUSR1` handler is installed without `SA_RESTART`, so every signal that lands while the
+//! poller sits in `epoll_pwait` makes the kernel return `EINTR`. Another thread sends at least
+//! 10,000 signals to the polling thread in each phase while the main thread drives rounds of
+//! wakes:
+//!
+//! - `poll(-1)`: `EINTR` must be retried inside, so the poll returns exactly once per wake;
+//! - `poll(delay)` (1, 5, 20 ms; then 100 µs to 20 ms with `epoll_pwait2`): `EINTR` may end the
+//!   poll early with `Ok(0)`, but no error reaches the caller, every doorbell write (an eventfd
+//!   registered with the poller) is reported exactly once, and every poll returns within its
+//!   delay plus a generous 2 s (a bound that only exists to catch hangs).
+//!
+//! One test in this file: the handler is process-wide.
+
+use rawpoll::netpoll::{Netpoll, PollDesc};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+static DELIVERED: AtomicU64 = AtomicU64::new(0);
+static DOORBELL: PollDesc = PollDesc::new();
+
+/// Signals per phase at least.
+const SIGNALS: u64 = 10_000;
+/// Wake rounds per phase at least.
+const MIN_ROUNDS: u64 = 500;
+/// The bound that catches a hang: a round not acknowledged by then fails the test.
+const DEADLINE: Duration = Duration::from_secs(30);
+/// Slack allowed past a poll's delay.
+const SLACK: Duration = Duration::from_secs(2);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    DELIVERED.fetch_add(1, Ordering::Relaxed);
+}
+
+fn install_handler() {
+    // SAFETY: a zeroed sigaction is valid; the handler only touches an atomic, which is
+    // async-signal-safe; sa_flags = 0 leaves SA_RESTART out on purpose.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as *const () as usize;
+        sa.sa_flags = 0;
+        libc::sigemptyset(&mut sa.sa_mask);
+        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
+    }
+}
+
+/// Sends SIGUSR1 to the thread published in `thread` until `stop`, returning how many were sent.
+fn storm(thread: &AtomicU64, stop: &AtomicBool) -> u64 {
+    let mut sent = 0;
+    let tid = loop {
+        match thread.load(Ordering::Acquire) {
+            0 => std::thread::yield_now(),
+            tid => break tid as libc::pthread_t,
+        }
+    };
+    while !stop.load(Ordering::Acquire) {
+        // SAFETY: the poller thread is not joined before `stop` is set and this returns.
+        if unsafe { libc::pthread_kill(tid, libc::SIGUSR1) } != 0 {
+            break;
+        }
+        sent += 1;
+        for _ in 0..200 {
+            std::hint::spin_loop();
+        }
+    }
+    sent
+}
+
+struct Phase {
+    rounds: u64,
+    returns: u64,
+    early_returns: u64,
+    doorbells: u64,
+    errors: Vec<String>,
+    max_overshoot: Duration,
+    sent: u64,
+    delivered: u64,
+    took: Duration,
+}
+
+/// Runs one phase: `delays` empty means `poll(-1)`, otherwise the poller cycles through them
+/// and waits for the doorbell. Returns the figures.
+fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
+    let acked = AtomicU64::new(0);
+    let target = AtomicU64::new(u64::MAX);
+    let stop_storm = AtomicBool::new(false);
+    let poller_thread = AtomicU64::new(0);
+    let delivered_before = DELIVERED.load(Ordering::Relaxed);
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        let poller = s.spawn(|| {
+            // SAFETY: pthread_self has no preconditions.
+            poller_thread.store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
+            let mut returns = 0u64;
+            let mut early = 0u64;
+            let mut errors = Vec::new();
+            let mut max_overshoot = Duration::ZERO;
+            let mut doorbells = 0u64;
+            let mut i = 0usize;
+            loop {
+                if delays.is_empty() {
+                    match np.poll(-1, |_, _| {}) {
+                        Ok(0) => {}
+                        other => errors.push(format!("poll(-1): {other:?}")),
+                    }
+                    returns += 1;
+                    acked.store(returns, Ordering::Release);
+                    if returns >= target.load(Ordering::Acquire) {
+                        break;
+                    }
+                } else {
+                    let delay = delays[i % delays.len()];
+                    i += 1;
+                    let t = Instant::now();
+                    let mut rang = false;
+                    let r = np.poll(delay, |pd, ready| {
+                        rang = std::ptr::eq(pd, &DOORBELL) && ready.readable;
+                    });
+                    let took = t.elapsed();
+                    returns += 1;
+                    let bound = Duration::from_nanos(delay as u64);
+                    max_overshoot = max_overshoot.max(took.saturating_sub(bound));
+                    if took > bound + SLACK {
+                        errors.push(format!("poll({delay}) took {took:?}"));
+                    }
+                    match r {
+                        Ok(1) if rang => {
+                            doorbells += 1;
+                            acked.store(doorbells, Ordering::Release);
+                        }
+                        Ok(0) => early += 1,
+                        other => errors.push(format!("poll({delay}): {other:?}")),
+                    }
+                    if doorbells >= target.load(Ordering::Acquire) {
+                        break;
+                    }
+                }
+                if errors.len() > 10 || start.elapsed() > DEADLINE * 2 {
+                    break;
+                }
+            }
+            (returns, early, errors, max_overshoot, doorbells)
+        });
+        let sender = s.spawn(|| storm(&poller_thread, &stop_storm));
+        let mut rounds = 0u64;
+        let mut errors = Vec::new();
+        let round = |rounds: &mut u64, errors: &mut Vec<String>| {
+            *rounds += 1;
+            if !delays.is_empty() {
+                if let Err(e) = rawpoll::eventfd_write(doorbell, 1) {
+                    errors.push(format!("doorbell: {e:?}"));
+                }
+            }
+            if let Err(e) = np.wake() {
+                errors.push(format!("wake: {e:?}"));
+            }
+            let t = Instant::now();
+            while acked.load(Ordering::Acquire) < *rounds {
+                if t.elapsed() > DEADLINE {
+                    errors.push(format!("round {rounds} not acknowledged in {DEADLINE:?}"));
+                    return false;
+                }
+                std::thread::yield_now();
+            }
+            true
+        };
+        loop {
+            let sent_enough = DELIVERED.load(Ordering::Relaxed) - delivered_before >= SIGNALS;
+            if rounds >= MIN_ROUNDS && sent_enough {
+                break;
+            }
+            if !round(&mut rounds, &mut errors) || start.elapsed() > DEADLINE {
+                break;
+            }
+        }
+        stop_storm.store(true, Ordering::Release);
+        let sent = sender.join().unwrap_or(0);
+        // The last round, signals stopped: the poller leaves after it.
+        target.store(rounds + 1, Ordering::Release);
+        round(&mut rounds, &mut errors);
+        let (returns, early_returns, poll_errors, max_overshoot, doorbells) = poller
+            .join()
+            .unwrap_or((0, 0, vec!["poller panicked".into()], Duration::ZERO, 0));
+        errors.extend(poll_errors);
+        Phase {
+            rounds,
+            returns,
+            early_returns,
+            doorbells,
+            errors,
+            max_overshoot,
+            sent,
+            delivered: DELIVERED.load(Ordering::Relaxed) - delivered_before,
+            took: start.elapsed(),
+        }
+    })
+}
+
+#[test]
+fn signal_storm_during_poll() {
+    install_handler();
+    let np = Netpoll::new();
+    np.init().expect("init");
+    let doorbell =
+        rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd");
+
+    let mut total_sent = 0;
+    let mut failed = Vec::new();
+    let phases: [(&str, &'static [i64], bool); 3] = [
+        ("poll(-1)", &[], false),
+        (
+            "poll(1|5|20 ms)",
+            &[1_000_000, 5_000_000, 20_000_000],
+            false,
+        ),
+        (
+            "poll(100 us|1 ms|20 ms), epoll_pwait2",
+            &[100_000, 1_000_000, 20_000_000],
+            true,
+        ),
+    ];
+    for (name, delays, pwait2) in phases {
+        np.use_epoll_pwait2(pwait2);
+        if !delays.is_empty() && np.open(doorbell, &DOORBELL).is_ok() {
+            // The registration's own edge (an eventfd is writable at once) is collected here.
+            assert_eq!(np.poll(0, |_, _| {}), Ok(1));
+        }
+        let p = phase(&np, doorbell, delays);
+        total_sent += p.sent;
+        let what = if delays.is_empty() {
+            "wakes"
+        } else {
+            "doorbell rings (each with a wake)"
+        };
+        println!(
+            "signals, {name}: {} signals sent, {} delivered, {} {what}, {} seen by the poller, {} poll returns ({} early Ok(0)), {} errors, max overrun past the delay {:?}, {:.2} s",
+            p.sent,
+            p.delivered,
+            p.rounds,
+            if delays.is_empty() { p.returns } else { p.doorbells },
+            p.returns,
+            p.early_returns,
+            p.errors.len(),
+            p.max_overshoot,
+            p.took.as_secs_f64()
+        );
+        if !p.errors.is_empty() {
+            failed.push(format!("{name}: {:?}", p.errors));
+        }
+        if p.sent < SIGNALS {
+            failed.push(format!("{name}: only {} signals sent", p.sent));
+        }
+        if delays.is_empty() && p.returns != p.rounds {
+            failed.push(format!(
+                "{name}: {} returns for {} wakes",
+                p.returns, p.rounds
+            ));
+        }
+        if !delays.is_empty() && p.doorbells != p.rounds {
+            failed.push(format!(
+                "{name}: {} doorbells seen of {}",
+                p.doorbells, p.rounds
+            ));
+        }
+    }
+    // After the storm: a wake still wakes a blocking poll.
+    np.wake().expect("wake");
+    let t = Instant::now();
+    assert_eq!(np.poll(-1, |_, _| {}), Ok(0));
+    println!(
+        "signals: {total_sent} signals sent in all; after the storm a wake ends poll(-1) in {:?}",
+        t.elapsed()
+    );
+    assert!(t.elapsed() < DEADLINE);
+    assert!(failed.is_empty(), "{failed:#?}");
+    let _ = np.close(doorbell);
+    let _ = rawpoll::close(doorbell);
+}
