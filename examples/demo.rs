@@ -4,7 +4,8 @@
 //! It initialises a `Netpoll`, registers the read ends of two pipes, and forks a child that
 //! writes to the first pipe, wakes the poller, writes to the second and exits. The parent
 //! polls until both pipes reach end-of-file, printing a trace of every poll, then a summary;
-//! it exits 0 only if it saw exactly what the child sent.
+//! it exits 0 only if it read exactly what the child sent and the child exited 0 (which it does
+//! only if its `wake` succeeded).
 //!
 //! Build and run it with `ci/demo` (host) or `ci/matrix demo` (every target under qemu).
 #![no_std]
@@ -54,7 +55,7 @@ fn child(write_ends: [i32; 2]) -> ! {
 }
 
 fn main() -> i32 {
-    print("rawpoll demo: Go's netpoller, freestanding\n");
+    print("rawpoll demo: Go's netpoller, no std\n");
     if let Err(e) = POLLER.init() {
         return fail("init", e);
     }
@@ -103,7 +104,7 @@ fn main() -> i32 {
                 events += n as u64;
                 print(": ");
                 print_u64(n as u64);
-                print(" descriptor(s) ready\n");
+                print(" fd(s) ready\n");
             }
             Err(e) => return fail("poll", e),
         }
@@ -140,18 +141,20 @@ fn main() -> i32 {
         }
     }
     let status = wait(pid).ok().and_then(rawpoll_freestanding::exit_code);
-    ok &= status == Some(0) && wakes == 1;
+    // A wake that arrives in the same poll as a pipe event is consumed there without a poll of
+    // its own, so the number of wake-only polls depends on timing and is reported, not checked.
+    ok &= status == Some(0) && bytes == 11;
     print("summary: ");
     print_u64(polls);
     print(" polls, ");
     print_u64(events);
-    print(" descriptor events, ");
+    print(" fd events, ");
     print_u64(wakes);
-    print(" wake, ");
+    print(" woken, ");
     print_u64(bytes);
     print(" bytes, child exit ");
     print_u64(status.map_or(255, |s| s as u64));
-    print(if ok { " -- ok\n" } else { " -- UNEXPECTED\n" });
+    print(if ok { " -- ok\n" } else { " -- FAILED\n" });
     if ok {
         0
     } else {

@@ -10,6 +10,7 @@ use core::ptr;
 use core::slice;
 
 /// Converts a kernel result that is a file descriptor.
+#[inline]
 fn fd_result(r: (usize, usize)) -> Result<RawFd, Errno> {
     // The kernel returns descriptors as non-negative ints; the truncation is the kernel's type.
     Errno::result(r).map(|fd| fd as RawFd)
@@ -25,6 +26,7 @@ const MAX_EVENTS: usize = i32::MAX as usize / size_of::<EpollEvent>();
 /// [`crate::EFD_SEMAPHORE`]; anything else gives `EINVAL`.
 #[doc(alias = "Eventfd")]
 #[doc(alias = "eventfd2")]
+#[inline]
 pub fn eventfd(initval: u32, flags: u32) -> Result<RawFd, Errno> {
     // SAFETY: eventfd2 takes two integers and touches no memory.
     fd_result(unsafe {
@@ -42,12 +44,14 @@ pub fn eventfd(initval: u32, flags: u32) -> Result<RawFd, Errno> {
 
 /// Adds `value` to an eventfd's counter (an 8-byte `write`). `EAGAIN` on a non-blocking eventfd
 /// whose counter would pass `0xffff_ffff_ffff_fffe`; `EINVAL` for `u64::MAX`.
+#[inline]
 pub fn eventfd_write(fd: RawFd, value: u64) -> Result<(), Errno> {
     write(fd, &value.to_ne_bytes()).map(|_| ())
 }
 
 /// Reads and resets an eventfd's counter (an 8-byte `read`); with `EFD_SEMAPHORE`, returns 1
 /// and decrements it. `EAGAIN` when the counter is zero on a non-blocking eventfd.
+#[inline]
 pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
     let mut buf = [0u8; 8];
     read(fd, &mut buf)?;
@@ -56,6 +60,7 @@ pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
 
 /// `epoll_create1(flags)`: a new epoll instance; `flags` is 0 or [`crate::EPOLL_CLOEXEC`].
 #[doc(alias = "EpollCreate1")]
+#[inline]
 pub fn epoll_create1(flags: u32) -> Result<RawFd, Errno> {
     // SAFETY: epoll_create1 takes one integer and touches no memory.
     fd_result(unsafe { syscall6(raw::SYS_EPOLL_CREATE1, flags as usize, 0, 0, 0, 0, 0) })
@@ -66,6 +71,7 @@ pub fn epoll_create1(flags: u32) -> Result<RawFd, Errno> {
 /// `event` may be `None` for [`crate::EPOLL_CTL_DEL`]; the kernel answers `EFAULT` to a missing
 /// event for the other operations.
 #[doc(alias = "EpollCtl")]
+#[inline]
 pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) -> Result<(), Errno> {
     let event = event.map_or(ptr::null(), |e| e as *const EpollEvent);
     // SAFETY: `event` is null or points to a live EpollEvent the kernel only reads.
@@ -89,6 +95,7 @@ pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) ->
 /// filled. An empty slice gives `EINVAL`, as the kernel says.
 #[doc(alias = "EpollWait")]
 #[doc(alias = "epoll_wait")]
+#[inline]
 pub fn epoll_pwait(
     epfd: RawFd,
     events: &mut [EpollEvent],
@@ -99,6 +106,7 @@ pub fn epoll_pwait(
 
 /// [`epoll_pwait`] into a buffer that need not be initialised (so a large stack buffer costs
 /// nothing to set up); returns the filled prefix.
+#[inline]
 pub fn epoll_pwait_uninit(
     epfd: RawFd,
     events: &mut [MaybeUninit<EpollEvent>],
@@ -108,6 +116,7 @@ pub fn epoll_pwait_uninit(
 }
 
 /// `epoll_pwait` with a signal mask installed for the duration of the wait.
+#[inline]
 pub fn epoll_pwait_sigmask(
     epfd: RawFd,
     events: &mut [EpollEvent],
@@ -119,6 +128,7 @@ pub fn epoll_pwait_sigmask(
 
 /// `epoll_pwait2(epfd, events, timeout, sigmask)` (Linux 5.11): `epoll_pwait` with a nanosecond
 /// timeout; `None` blocks. `ENOSYS` on older kernels (and under qemu-user).
+#[inline]
 pub fn epoll_pwait2(
     epfd: RawFd,
     events: &mut [EpollEvent],
@@ -129,6 +139,7 @@ pub fn epoll_pwait2(
 }
 
 /// [`epoll_pwait2`] into a buffer that need not be initialised; returns the filled prefix.
+#[inline]
 pub fn epoll_pwait2_uninit<'a>(
     epfd: RawFd,
     events: &'a mut [MaybeUninit<EpollEvent>],
@@ -146,6 +157,7 @@ enum WaitTimeout<'a> {
     Precise(Option<&'a Timespec>),
 }
 
+#[inline]
 fn wait_into(
     epfd: RawFd,
     events: &mut [EpollEvent],
@@ -156,6 +168,7 @@ fn wait_into(
     unsafe { wait_raw(epfd, events.as_mut_ptr(), events.len(), timeout, sigmask) }
 }
 
+#[inline]
 fn wait_into_uninit<'a>(
     epfd: RawFd,
     events: &'a mut [MaybeUninit<EpollEvent>],
@@ -174,6 +187,7 @@ fn wait_into_uninit<'a>(
 /// # Safety
 ///
 /// `events` must be valid for writes of `len` entries.
+#[inline]
 unsafe fn wait_raw(
     epfd: RawFd,
     events: *mut EpollEvent,
@@ -210,6 +224,7 @@ unsafe fn wait_raw(
 
 /// `read(fd, buf)`: returns how many bytes were read.
 #[doc(alias = "Read")]
+#[inline]
 pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     Errno::result(unsafe {
@@ -227,6 +242,7 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
 
 /// `write(fd, buf)`: returns how many bytes were written.
 #[doc(alias = "Write")]
+#[inline]
 pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
     Errno::result(unsafe {
@@ -244,12 +260,14 @@ pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
 
 /// `close(fd)`.
 #[doc(alias = "Close")]
+#[inline]
 pub fn close(fd: RawFd) -> Result<(), Errno> {
     // SAFETY: close takes one integer and touches no memory the program owns.
     Errno::result(unsafe { syscall6(raw::SYS_CLOSE, fd as usize, 0, 0, 0, 0, 0) }).map(|_| ())
 }
 
 /// `pipe2(flags)`: returns `[read_end, write_end]`.
+#[inline]
 pub fn pipe2(flags: u32) -> Result<[RawFd; 2], Errno> {
     let mut fds: [i32; 2] = [-1, -1];
     // SAFETY: the kernel writes two ints into `fds`.
@@ -268,6 +286,7 @@ pub fn pipe2(flags: u32) -> Result<[RawFd; 2], Errno> {
 }
 
 /// `dup3(old, new, flags)`: makes `new` a copy of `old`, closing what `new` was.
+#[inline]
 pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd, Errno> {
     // SAFETY: dup3 takes three integers and touches no memory.
     fd_result(unsafe {
