@@ -1,9 +1,10 @@
 //! Issue 5, item 4: the wake eventfd's counter at its maximum, `0xfffffffffffffffe`.
 //!
-//! A full counter makes the next 8-byte write fail with `EAGAIN`; `wake` must take that as "a
-//! wake is pending" and return `Ok`, and the next blocking poll must still return (and drain the
-//! counter, so that later wakes work). Every blocking poll here runs under a 10 s watchdog: a
-//! poll that needs it is a hang, and fails the test.
+//! A full counter makes the next 8-byte write fail with `EAGAIN`, and a failed write makes no
+//! edge for the edge-triggered registration: `wake` must then read the counter back to zero and
+//! write again (so the counter holds exactly 1 afterwards), return `Ok`, and the next blocking
+//! poll must return. Every blocking poll here runs under a 10 s watchdog: a poll that needs it
+//! is a hang, and fails the test.
 
 use rawpoll::netpoll::Netpoll;
 use rawpoll::{eventfd_read, eventfd_write, Errno};
@@ -12,6 +13,22 @@ use std::time::{Duration, Instant};
 
 const MAX: u64 = 0xffff_ffff_ffff_fffe;
 const DEADLINE: Duration = Duration::from_secs(10);
+
+/// The eventfd counter, read without consuming it (`/proc/self/fdinfo` prints it in hex).
+fn count(fd: i32) -> u64 {
+    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("eventfd-count:"))
+        .unwrap();
+    u64::from_str_radix(line["eventfd-count:".len()..].trim(), 16).unwrap()
+}
+
+/// Fills the counter to its maximum from outside.
+fn fill(fd: i32) {
+    assert_eq!(eventfd_write(fd, MAX - count(fd)), Ok(()));
+    assert_eq!(count(fd), MAX);
+}
 
 /// `poll(-1)` under a watchdog: returns the result, how long it took and whether the watchdog
 /// had to end it (a hang).
@@ -46,31 +63,34 @@ fn wake_with_a_saturated_counter() {
         slowest.set(slowest.get().max(took));
         assert!(!hung, "{what}: poll(-1) hung");
         assert_eq!(r, Ok(0), "{what}");
-        assert_eq!(
-            eventfd_read(fd),
-            Err(Errno::EAGAIN),
-            "{what}: counter drained"
-        );
     };
 
-    // No wake pending, counter filled from outside: wake's write gets EAGAIN, wake says Ok.
-    assert_eq!(eventfd_write(fd, MAX), Ok(()));
+    // No wake pending, counter filled from outside: wake's write gets EAGAIN, so wake resets the
+    // counter and writes again.
+    fill(fd);
     assert_eq!(
         eventfd_write(fd, 1),
         Err(Errno::EAGAIN),
         "the counter is full"
     );
     assert_eq!(np.wake(), Ok(()));
+    assert_eq!(count(fd), 1, "wake reset the full counter and wrote once");
     check("full counter, wake after", &np);
     assert_eq!(np.wake(), Ok(()));
+    assert_eq!(count(fd), 2, "the next wake wrote again");
     check("the next wake", &np);
 
-    // A wake pending (counter 1), then filled to the maximum: more wakes are no-ops, a
-    // non-blocking poll does not consume, a blocking one does.
+    // A wake pending, then the counter filled to the maximum: more wakes are no-ops (the flag),
+    // a non-blocking poll does not consume the wake, a blocking one does.
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(eventfd_write(fd, MAX - 1), Ok(()));
+    fill(fd);
     let wakes_ok = (0..1000).filter(|_| np.wake() == Ok(())).count();
     assert_eq!(wakes_ok, 1000);
+    assert_eq!(
+        count(fd),
+        MAX,
+        "the pending wake made the other 1000 wakes no-ops"
+    );
     assert_eq!(np.poll(0, |_, _| {}), Ok(0));
     assert_eq!(
         eventfd_write(fd, 1),
@@ -79,7 +99,8 @@ fn wake_with_a_saturated_counter() {
     );
     check("wake pending, then full", &np);
 
-    // A poller blocked when the counter fills.
+    // A poller blocked when the counter fills (no wake pending: zero the count first).
+    assert_eq!(eventfd_read(fd), Ok(MAX));
     let (r, took, hung) = std::thread::scope(|s| {
         let filler = s.spawn(|| {
             std::thread::sleep(Duration::from_millis(20));
@@ -92,20 +113,22 @@ fn wake_with_a_saturated_counter() {
     assert!(!hung);
     assert_eq!(r, Ok(0));
     slowest.set(slowest.get().max(took));
-    assert_eq!(eventfd_read(fd), Err(Errno::EAGAIN));
+    assert_eq!(count(fd), MAX, "polls never read the counter");
     assert_eq!(np.wake(), Ok(()));
+    assert_eq!(count(fd), 1);
     check("after a blocked poll saw the counter fill", &np);
 
     // Rounds: fill, wake, poll(-1).
     let rounds = 10_000;
     let start = Instant::now();
     for round in 0..rounds {
-        assert_eq!(eventfd_write(fd, MAX), Ok(()), "round {round}");
+        assert_eq!(eventfd_write(fd, MAX - 1), Ok(()), "round {round}");
         assert_eq!(np.wake(), Ok(()), "round {round}");
+        assert_eq!(count(fd), 1, "round {round}: reset and written once");
         assert_eq!(np.poll(-1, |_, _| {}), Ok(0), "round {round}");
         assert!(start.elapsed() < DEADLINE, "round {round}: bounded time");
     }
-    assert_eq!(eventfd_read(fd), Err(Errno::EAGAIN));
+    assert_eq!(count(fd), 1);
     println!(
         "saturation: counter filled to {MAX:#x}: wake Ok every time, 1000 wakes on a full counter Ok, \
          blocking polls all returned (slowest guarded poll {:?}); {rounds} fill/wake/poll(-1) rounds in {:?}",
