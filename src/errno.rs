@@ -44,6 +44,8 @@ impl Errno {
     pub const ENFILE: Errno = Errno(23);
     /// Too many open files in this process.
     pub const EMFILE: Errno = Errno(24);
+    /// No space left (also: an epoll watch limit reached).
+    pub const ENOSPC: Errno = Errno(28);
     /// Broken pipe.
     pub const EPIPE: Errno = Errno(32);
     /// Function not implemented: 38, or 89 on MIPS.
@@ -53,49 +55,29 @@ impl Errno {
     /// Timed out: 110, or 145 on MIPS.
     pub const ETIMEDOUT: Errno = Errno(arch::ETIMEDOUT);
 
-    const NAMED: [Errno; 20] = [
-        Errno::EPERM,
-        Errno::ENOENT,
-        Errno::ESRCH,
-        Errno::EINTR,
-        Errno::EIO,
-        Errno::EBADF,
-        Errno::ECHILD,
-        Errno::EAGAIN,
-        Errno::ENOMEM,
-        Errno::EACCES,
-        Errno::EFAULT,
-        Errno::EBUSY,
-        Errno::EEXIST,
-        Errno::EINVAL,
-        Errno::ENFILE,
-        Errno::EMFILE,
-        Errno::EPIPE,
-        Errno::ENOSYS,
-        Errno::ELOOP,
-        Errno::ETIMEDOUT,
-    ];
-    const NAMES: [&'static str; 20] = [
-        "EPERM",
-        "ENOENT",
-        "ESRCH",
-        "EINTR",
-        "EIO",
-        "EBADF",
-        "ECHILD",
-        "EAGAIN",
-        "ENOMEM",
-        "EACCES",
-        "EFAULT",
-        "EBUSY",
-        "EEXIST",
-        "EINVAL",
-        "ENFILE",
-        "EMFILE",
-        "EPIPE",
-        "ENOSYS",
-        "ELOOP",
-        "ETIMEDOUT",
+    /// The errors this crate names, with their names.
+    const NAMES: [(Errno, &'static str); 21] = [
+        (Errno::EPERM, "EPERM"),
+        (Errno::ENOENT, "ENOENT"),
+        (Errno::ESRCH, "ESRCH"),
+        (Errno::EINTR, "EINTR"),
+        (Errno::EIO, "EIO"),
+        (Errno::EBADF, "EBADF"),
+        (Errno::ECHILD, "ECHILD"),
+        (Errno::EAGAIN, "EAGAIN"),
+        (Errno::ENOMEM, "ENOMEM"),
+        (Errno::EACCES, "EACCES"),
+        (Errno::EFAULT, "EFAULT"),
+        (Errno::EBUSY, "EBUSY"),
+        (Errno::EEXIST, "EEXIST"),
+        (Errno::EINVAL, "EINVAL"),
+        (Errno::ENFILE, "ENFILE"),
+        (Errno::EMFILE, "EMFILE"),
+        (Errno::ENOSPC, "ENOSPC"),
+        (Errno::EPIPE, "EPIPE"),
+        (Errno::ENOSYS, "ENOSYS"),
+        (Errno::ELOOP, "ELOOP"),
+        (Errno::ETIMEDOUT, "ETIMEDOUT"),
     ];
 
     /// The error with number `raw`, as returned by the kernel or by [`crate::raw::syscall6`].
@@ -110,10 +92,9 @@ impl Errno {
 
     /// The symbolic name, for the errors this crate names; `None` for the others.
     pub fn name(self) -> Option<&'static str> {
-        Errno::NAMED
+        Errno::NAMES
             .iter()
-            .zip(Errno::NAMES.iter())
-            .find(|(errno, _)| **errno == self)
+            .find(|(errno, _)| *errno == self)
             .map(|(_, name)| *name)
     }
 

@@ -10,6 +10,7 @@ fn errno_prints_name_and_number() {
     assert_eq!(format!("{:?}", Errno::EAGAIN), "EAGAIN (11)");
     assert_eq!(Errno::from_raw(9), Errno::EBADF);
     assert_eq!(Errno::from_raw(9).name(), Some("EBADF"));
+    assert_eq!(Errno::from_raw(28).to_string(), "ENOSPC (28)");
     assert_eq!(Errno::from_raw(4000).to_string(), "errno 4000");
     assert_eq!(Errno::from_raw(4000).name(), None);
     assert_eq!(

@@ -77,6 +77,7 @@ mod oracle {
         rawpoll::Errno::EINVAL.raw() => errno::EINVAL,
         rawpoll::Errno::ENFILE.raw() => errno::ENFILE,
         rawpoll::Errno::EMFILE.raw() => errno::EMFILE,
+        rawpoll::Errno::ENOSPC.raw() => errno::ENOSPC,
         rawpoll::Errno::EPIPE.raw() => errno::EPIPE,
         rawpoll::Errno::ENOSYS.raw() => errno::ENOSYS,
         rawpoll::Errno::ELOOP.raw() => errno::ELOOP,
