@@ -10,9 +10,8 @@
 //! - `wake PEER N`: `N` same-thread wake cycles through one peer, for `strace -c -f`.
 //! - `wall [--smoke]`: the wall-clock metrics, peers interleaved round by round so that each
 //!   ratio compares samples taken side by side; prints tab-separated result lines.
-//! - `et-check`: the netpoll wake guarantees, checked on the edge-triggered wake prototype.
 //! - no argument (as `cargo test --benches` runs it) or `--bench` (as `cargo bench` does): a
-//!   quick `wall --smoke` and `et-check`.
+//!   quick `wall --smoke`.
 //!
 //! Only x86_64 has the bare-`asm!` baseline and the sc peer; elsewhere the binary says so and
 //! exits.
@@ -23,9 +22,6 @@ mod alloc_count;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/bare.rs"]
 mod bare;
-#[cfg(target_arch = "x86_64")]
-#[path = "peers/et.rs"]
-mod et;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/harness.rs"]
 mod harness;
@@ -53,19 +49,9 @@ fn main() {
         ["wake", peer, n] => wake::run_cycles(peer, n),
         ["wall"] => wall::run(false),
         ["wall", "--smoke"] => wall::run(true),
-        ["et-check"] => et::check(),
-        [] | ["--bench"] => {
-            let code = wall::run(true);
-            if code == 0 {
-                et::check()
-            } else {
-                code
-            }
-        }
+        [] | ["--bench"] => wall::run(true),
         _ => {
-            eprintln!(
-                "usage: peers insns list | insns NAME N | wake PEER N | wall [--smoke] | et-check"
-            );
+            eprintln!("usage: peers insns list | insns NAME N | wake PEER N | wall [--smoke]");
             2
         }
     };

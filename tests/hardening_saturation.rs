@@ -6,6 +6,9 @@
 //! poll must return. Every blocking poll here runs under a 10 s watchdog: a poll that needs it
 //! is a hang, and fails the test.
 
+mod common;
+
+use common::eventfd_count;
 use rawpoll::netpoll::Netpoll;
 use rawpoll::{eventfd_read, eventfd_write, Errno};
 use std::sync::mpsc;
@@ -14,20 +17,10 @@ use std::time::{Duration, Instant};
 const MAX: u64 = 0xffff_ffff_ffff_fffe;
 const DEADLINE: Duration = Duration::from_secs(10);
 
-/// The eventfd counter, read without consuming it (`/proc/self/fdinfo` prints it in hex).
-fn count(fd: i32) -> u64 {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("eventfd-count:"))
-        .unwrap();
-    u64::from_str_radix(line["eventfd-count:".len()..].trim(), 16).unwrap()
-}
-
 /// Fills the counter to its maximum from outside.
 fn fill(fd: i32) {
-    assert_eq!(eventfd_write(fd, MAX - count(fd)), Ok(()));
-    assert_eq!(count(fd), MAX);
+    assert_eq!(eventfd_write(fd, MAX - eventfd_count(fd)), Ok(()));
+    assert_eq!(eventfd_count(fd), MAX);
 }
 
 /// `poll(-1)` under a watchdog: returns the result, how long it took and whether the watchdog
@@ -74,10 +67,14 @@ fn wake_with_a_saturated_counter() {
         "the counter is full"
     );
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(count(fd), 1, "wake reset the full counter and wrote once");
+    assert_eq!(
+        eventfd_count(fd),
+        1,
+        "wake reset the full counter and wrote once"
+    );
     check("full counter, wake after", &np);
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(count(fd), 2, "the next wake wrote again");
+    assert_eq!(eventfd_count(fd), 2, "the next wake wrote again");
     check("the next wake", &np);
 
     // A wake pending, then the counter filled to the maximum: more wakes are no-ops (the flag),
@@ -87,7 +84,7 @@ fn wake_with_a_saturated_counter() {
     let wakes_ok = (0..1000).filter(|_| np.wake() == Ok(())).count();
     assert_eq!(wakes_ok, 1000);
     assert_eq!(
-        count(fd),
+        eventfd_count(fd),
         MAX,
         "the pending wake made the other 1000 wakes no-ops"
     );
@@ -113,9 +110,9 @@ fn wake_with_a_saturated_counter() {
     assert!(!hung);
     assert_eq!(r, Ok(0));
     slowest.set(slowest.get().max(took));
-    assert_eq!(count(fd), MAX, "polls never read the counter");
+    assert_eq!(eventfd_count(fd), MAX, "polls never read the counter");
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(count(fd), 1);
+    assert_eq!(eventfd_count(fd), 1);
     check("after a blocked poll saw the counter fill", &np);
 
     // Rounds: fill, wake, poll(-1).
@@ -124,11 +121,15 @@ fn wake_with_a_saturated_counter() {
     for round in 0..rounds {
         assert_eq!(eventfd_write(fd, MAX - 1), Ok(()), "round {round}");
         assert_eq!(np.wake(), Ok(()), "round {round}");
-        assert_eq!(count(fd), 1, "round {round}: reset and written once");
+        assert_eq!(
+            eventfd_count(fd),
+            1,
+            "round {round}: reset and written once"
+        );
         assert_eq!(np.poll(-1, |_, _| {}), Ok(0), "round {round}");
         assert!(start.elapsed() < DEADLINE, "round {round}: bounded time");
     }
-    assert_eq!(count(fd), 1);
+    assert_eq!(eventfd_count(fd), 1);
     println!(
         "saturation: counter filled to {MAX:#x}: wake Ok every time, 1000 wakes on a full counter Ok, \
          blocking polls all returned (slowest guarded poll {:?}); {rounds} fill/wake/poll(-1) rounds in {:?}",

@@ -3,6 +3,9 @@
 //! Times are never asserted as upper bounds, except as generous deadlines that turn a hang into
 //! a failure; lower bounds the kernel guarantees (a timeout sleeps at least its length) are.
 
+mod common;
+
+use common::eventfd_count;
 use rawpoll::netpoll::{delay_to_timeout_ms, Netpoll, PollDesc, Ready, EVENTS_PER_POLL};
 use rawpoll::*;
 use std::io::Write;
@@ -37,16 +40,6 @@ fn ready_netpoll() -> Netpoll {
     let np = Netpoll::new();
     np.init().unwrap();
     np
-}
-
-/// The eventfd counter, read without consuming it (`/proc/self/fdinfo` prints it in hex).
-fn eventfd_count(fd: RawFd) -> u64 {
-    let info = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}")).unwrap();
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("eventfd-count:"))
-        .unwrap();
-    u64::from_str_radix(line["eventfd-count:".len()..].trim(), 16).unwrap()
 }
 
 /// Runs `f` on another thread and fails the test if it takes longer than DEADLINE (a hang).

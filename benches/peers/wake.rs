@@ -2,12 +2,11 @@
 //! wake and leaves the poller ready to block again. One constructor per peer, each returning a
 //! closure that runs one cycle.
 
-use crate::et::EtNetpoll;
 use rawpoll::netpoll::Netpoll;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Peers of the wake cycle, in table order.
-pub const PEERS: [&str; 5] = ["rawpoll", "rawpoll-et", "glibc", "mio", "polling"];
+pub const PEERS: [&str; 4] = ["rawpoll", "glibc", "mio", "polling"];
 
 /// One wake cycle through `peer`, as a closure.
 pub fn cycle(peer: &str) -> Box<dyn FnMut()> {
@@ -18,13 +17,6 @@ pub fn cycle(peer: &str) -> Box<dyn FnMut()> {
             Box::new(move || {
                 np.wake().expect("wake");
                 np.poll(-1, |_, _| {}).expect("poll");
-            })
-        }
-        "rawpoll-et" => {
-            let np = EtNetpoll::new().expect("init");
-            Box::new(move || {
-                np.wake().expect("wake");
-                assert!(np.poll_wake(-1).expect("poll"));
             })
         }
         "glibc" => {

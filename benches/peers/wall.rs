@@ -311,9 +311,6 @@ fn same_thread_wake(cfg: Config) {
             ("rawpoll", "mio"),
             ("rawpoll", "polling"),
             ("rawpoll", "glibc"),
-            ("rawpoll-et", "mio"),
-            ("rawpoll-et", "polling"),
-            ("rawpoll-et", "rawpoll"),
         ],
     );
 }
@@ -343,14 +340,6 @@ fn side(peer: &str) -> (WakeFn, WaitFn) {
                 Box::new(move || {
                     waiter.poll(-1, |_, _| {}).expect("poll");
                 }),
-            )
-        }
-        "rawpoll-et" => {
-            let np = Arc::new(crate::et::EtNetpoll::new().expect("init"));
-            let waiter = Arc::clone(&np);
-            (
-                Arc::new(move || np.wake().expect("wake")),
-                Box::new(move || while !waiter.poll_wake(-1).expect("poll") {}),
             )
         }
         "glibc" => {
@@ -430,7 +419,6 @@ fn ping_pong(cfg: Config) {
             ("rawpoll", "glibc"),
             ("rawpoll", "mio"),
             ("rawpoll", "polling"),
-            ("rawpoll-et", "glibc"),
         ],
     );
     stop.store(true, Ordering::Release);
