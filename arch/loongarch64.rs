@@ -48,7 +48,7 @@ pub(crate) unsafe fn syscall6(
 }
 
 // System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).
-#[path = "asm_generic_unistd.rs"]
+#[path = "generic/unistd.rs"]
 mod unistd;
 pub(crate) use unistd::*;
 
