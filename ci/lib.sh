@@ -26,6 +26,9 @@ build_freestanding() {
   flags+=" -C link-arg=--entry=_start -C link-arg=-static -C link-arg=--gc-sections"
   # Freestanding and panic=abort: no unwind tables, no RELRO segment, no build id.
   flags+=" -C force-unwind-tables=no -C link-arg=-znorelro -C link-arg=--build-id=none"
+  # Warnings are errors here too: clippy -D warnings only sees the host's arch file. (Lints in
+  # the build-std crates are capped by cargo, so this reaches rawpoll and the runners only.)
+  flags+=" -D warnings"
   RUSTFLAGS="$flags" cargo build --quiet -p rawpoll-freestanding "${kind[@]}" \
     --profile freestanding --target "$target" \
     -Zbuild-std=core -Zbuild-std-features=compiler-builtins-mem

@@ -24,16 +24,12 @@
 //! | `loong64` | `loongarch64-unknown-linux-gnu` | stable |
 //! | `mips`, `mipsle` | `mips-unknown-linux-gnu`, `mipsel-unknown-linux-gnu` | nightly |
 //! | `mips64`, `mips64le` | `mips64-unknown-linux-gnuabi64`, `mips64el-unknown-linux-gnuabi64` | nightly |
-//! | `ppc64`, `ppc64le` | `powerpc64-unknown-linux-gnu`, `powerpc64le-unknown-linux-gnu` | nightly |
+//! | `ppc64`, `ppc64le` | `powerpc64-unknown-linux-gnu`, `powerpc64le-unknown-linux-gnu` | stable (1.95) |
 //! | `riscv64` | `riscv64gc-unknown-linux-gnu` | stable |
 //! | `s390x` | `s390x-unknown-linux-gnu` | stable |
 #![no_std]
 #![cfg_attr(
-    any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64"
-    ),
+    any(target_arch = "mips", target_arch = "mips64"),
     feature(asm_experimental_arch)
 )]
 #![deny(

@@ -36,6 +36,14 @@ pub unsafe fn syscall6(
 /// Go's rule for the architectures whose kernel returns `-errno` in the result register: a
 /// result in `-4095..=-1` is an error.
 #[inline(always)]
+#[cfg_attr(
+    any(
+        target_arch = "mips",
+        target_arch = "mips64",
+        target_arch = "powerpc64"
+    ),
+    allow(dead_code)
+)]
 pub(crate) fn split_negated_result(ret: usize) -> (usize, usize) {
     const MAX_ERRNO: usize = 4095;
     if ret > usize::MAX - MAX_ERRNO {
