@@ -13,8 +13,11 @@ use core::arch::asm;
 // - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $8-$15, $24, $25, hi and lo
 // The stack slots at 16($sp) and 20($sp) belong to whatever the compiler keeps there, so the block
 // opens a 32-byte frame of its own (keeping the 8-byte alignment), stores a5 and a6 in it and pops
-// it after the trap. $1 is the assembler's and never holds a compiler value; hi and lo cannot be
-// named in Rust and LLVM never keeps a value in them across an instruction it did not write.
+// it after the trap. Rust refuses $1 as an operand or clobber (it is the assembler's), yet LLVM
+// allocates it like any temporary, operands of this block included, and may keep a value in it
+// across the block; so the block also saves $1 at 24($sp) and reloads it after the trap, under
+// `.set noat`. hi and lo cannot be named in Rust either; LLVM only reads them right after the
+// multiply or divide that wrote them.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -28,15 +31,19 @@ pub(crate) unsafe fn syscall6(
 ) -> (usize, usize) {
     let ret: usize;
     let error_flag: usize;
-    // SAFETY: the registers and stack slots follow the ABI above and the block restores $sp; the
-    // caller vouches for the call itself.
+    // SAFETY: the registers and stack slots follow the ABI above and the block restores $sp and
+    // $1; the caller vouches for the call itself.
     unsafe {
         asm!(
+            ".set noat",
             "addiu $sp, $sp, -32",
             "sw {a5}, 16($sp)",
             "sw {a6}, 20($sp)",
+            "sw $1, 24($sp)",
             "syscall",
+            "lw $1, 24($sp)",
             "addiu $sp, $sp, 32",
+            ".set at",
             a5 = in(reg) a5,
             a6 = in(reg) a6,
             inlateout("$2") num => ret,

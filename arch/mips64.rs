@@ -10,8 +10,11 @@ use core::arch::asm;
 // - return: v0 ($2)
 // - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno
 // - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $10-$15, $24, $25, hi and lo
-// $1 is the assembler's and never holds a compiler value; hi and lo cannot be named in Rust and
-// LLVM never keeps a value in them across an instruction it did not write.
+// Rust refuses $1 as an operand or clobber (it is the assembler's), yet LLVM allocates it like any
+// temporary and may keep a value in it across the block; so the block opens a 16-byte frame
+// (keeping the 16-byte alignment), saves $1 in it, reloads it after the trap and pops the frame,
+// under `.set noat`. hi and lo cannot be named in Rust either; LLVM only reads them right after
+// the multiply or divide that wrote them.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -25,10 +28,17 @@ pub(crate) unsafe fn syscall6(
 ) -> (usize, usize) {
     let ret: usize;
     let error_flag: usize;
-    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    // SAFETY: the registers follow the ABI above and the block restores $sp and $1; the caller
+    // vouches for the call itself.
     unsafe {
         asm!(
+            ".set noat",
+            "daddiu $sp, $sp, -16",
+            "sd $1, 0($sp)",
             "syscall",
+            "ld $1, 0($sp)",
+            "daddiu $sp, $sp, 16",
+            ".set at",
             inlateout("$2") num => ret,
             in("$4") a1,
             in("$5") a2,
@@ -45,7 +55,7 @@ pub(crate) unsafe fn syscall6(
             lateout("$15") _,
             lateout("$24") _,
             lateout("$25") _,
-            options(nostack, preserves_flags),
+            options(preserves_flags),
         );
     }
     crate::raw::split_flagged_result(ret, error_flag != 0)
