@@ -51,3 +51,9 @@ stripped_size() {
   stat -c %s "$tmp"
   rm -f "$tmp"
 }
+
+# newest_llvm_objdump: the newest llvm-objdump on PATH (older ones lack LoongArch); empty if none.
+# ci/setup brings llvm-22's with rustc-web.
+newest_llvm_objdump() {
+  compgen -c llvm-objdump | sort -t- -k3 -n | tail -n 1 || true
+}
