@@ -10,8 +10,10 @@ use core::arch::asm;
 // - error: a0 in -4095..=-1 holds -errno
 // - clobbered by the kernel: a0, and the whole vector state (v0-v31, vl, vtype): the V extension
 //   specification and the kernel's vector ABI say a system call does not preserve it. v0-v31 are
-//   listed as clobbers so that no vector value is kept live across the trap; the general and
-//   floating-point registers are preserved.
+//   listed as clobbers so that no vector value is kept live across the trap, and the block does
+//   not claim `preserves_flags`, which in Rust covers vl and vtype (without it, rustc tells LLVM
+//   that vl, vtype and fflags are clobbered); the general and floating-point registers are
+//   preserved.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -67,7 +69,7 @@ pub(crate) unsafe fn syscall6(
             lateout("v29") _,
             lateout("v30") _,
             lateout("v31") _,
-            options(nostack, preserves_flags),
+            options(nostack),
         );
     }
     crate::raw::split_negated_result(ret)
