@@ -127,20 +127,20 @@ pub fn print_hex(value: u64) {
     print_bytes(&buf);
 }
 
-/// Writes an errno as `EBADF (9)` (or `errno N` for one rawpoll does not name).
-pub fn print_errno(errno: Errno) {
-    match errno.name() {
-        Some(name) => {
-            print(name);
-            print(" (");
-            print_u64(errno.raw() as u64);
-            print(")");
-        }
-        None => {
-            print("errno ");
-            print_u64(errno.raw() as u64);
-        }
+/// Stdout as a `core::fmt::Write`, to print what implements `Display`.
+pub struct Stdout;
+
+impl core::fmt::Write for Stdout {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        print(s);
+        Ok(())
     }
+}
+
+/// Writes an errno as its `Display` form: `EBADF (9)` (or `errno N` for one rawpoll does not
+/// name).
+pub fn print_errno(errno: Errno) {
+    let _ = core::fmt::Write::write_fmt(&mut Stdout, format_args!("{errno}"));
 }
 
 /// `fork()` through a raw `clone(SIGCHLD)` with no new stack: `Ok(0)` in the child, the child's
