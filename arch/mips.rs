@@ -17,7 +17,7 @@ use core::arch::asm;
 // allocates it like any temporary, operands of this block included, and may keep a value in it
 // across the block; so the block also saves $1 at 24($sp) and reloads it after the trap, under
 // `.set noat`. hi and lo cannot be named in Rust either; LLVM only reads them right after the
-// multiply or divide that wrote them.
+// multiply or divide that wrote them. ci/check-mips-clobbers checks both in the built binaries.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

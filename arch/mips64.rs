@@ -14,7 +14,8 @@ use core::arch::asm;
 // temporary and may keep a value in it across the block; so the block opens a 16-byte frame
 // (keeping the 16-byte alignment), saves $1 in it, reloads it after the trap and pops the frame,
 // under `.set noat`. hi and lo cannot be named in Rust either; LLVM only reads them right after
-// the multiply or divide that wrote them.
+// the multiply or divide that wrote them. ci/check-mips-clobbers checks both in the built
+// binaries.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
