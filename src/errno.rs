@@ -125,3 +125,15 @@ impl fmt::Debug for Errno {
         fmt::Display::fmt(self, f)
     }
 }
+
+impl core::error::Error for Errno {}
+
+/// With the `std` feature: an [`Errno`] as the `std::io::Error` of the same number, so `?` works
+/// in std code and `raw_os_error()` gives the number back (MIPS numbers included: std reads them
+/// with the target's own libc).
+#[cfg(feature = "std")]
+impl From<Errno> for std::io::Error {
+    fn from(errno: Errno) -> std::io::Error {
+        std::io::Error::from_raw_os_error(i32::from(errno.raw()))
+    }
+}

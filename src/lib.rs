@@ -77,15 +77,17 @@ cfg_if::cfg_if! {
     }
 }
 
+#[cfg(feature = "std")]
+extern crate std;
+
 mod errno;
 mod event;
+pub mod fd;
 pub mod netpoll;
 pub mod raw;
 mod wrappers;
 
 pub use errno::Errno;
 pub use event::*;
+pub use fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 pub use wrappers::*;
-
-/// A file descriptor, as the kernel and Go's runtime (`int32`) see it.
-pub type RawFd = i32;

@@ -11,13 +11,14 @@
 //! | `epfd = -1`, `netpollEventFd`, `netpollWakeSig` globals | [`Netpoll::new`] (`const`) |
 //! | `netpollinit` | [`Netpoll::init`] |
 //! | `netpollIsPollDescriptor` | [`Netpoll::is_poll_descriptor`] |
-//! | `netpollopen` | [`Netpoll::open`] |
+//! | `netpollopen` | [`Netpoll::open`] (and [`Netpoll::open_with`], [`Netpoll::modify`]) |
 //! | `netpollclose` | [`Netpoll::close`] |
 //! | `netpollBreak` | [`Netpoll::wake`] |
 //! | `netpoll(delay)` | [`Netpoll::poll`] |
+//! | `sched.lastpoll == 0` (a thread is blocked in `netpoll`) | [`Netpoll::has_sleeper`] |
 //! | `pollDesc`, `pollCache` | [`PollDesc`] (`const fn new`, for a static pool) |
 //! | `pollDesc.fdseq` | [`PollDesc::sequence`], [`PollDesc::bump_sequence`] |
-//! | `taggedPointerPack` | the event data packing, see [`PollDesc`] |
+//! | `taggedPointerPack` | the event data packing, see [`PollDesc`] and [`Tag`] |
 //! | mode `'r'`, `'w'`, `setEventErr` | [`Ready`] |
 //! | `netpollarm` | none: epoll needs no arming (Go throws if it is called) |
 //!
@@ -28,30 +29,68 @@
 //! them up to 1 ms); it is off unless asked for, since some seccomp policies kill a process on a
 //! system call they do not know, and falls back for good to Go's rule on `ENOSYS`.
 //!
-//! # The wake eventfd is edge-triggered (a departure from Go)
+//! # Soundness: the poller owns its descriptors
 //!
-//! Go registers its wake eventfd level-triggered, so a blocking `netpoll` that is woken must
-//! `read` the eventfd to clear it: a wake cycle (wake, the blocked poll returns, ready to block
-//! again) costs three system calls, `write`, `epoll_pwait`, `read`. rawpoll registers it with
-//! `EPOLLET`: every `write` to an eventfd is a new edge, so the woken poll only resets the wake
-//! flag and the cycle costs two, `write` and `epoll_pwait`. Measured by `ci/bench` (`strace -c`
-//! and an interleaved wall clock, same run): 2 system calls per cycle against 3 for Go's scheme
-//! written with the libc crate, and a same-thread wake cycle of 828 ns against 1,108 ns (mio,
-//! also edge-triggered: 811 ns). Go's guarantees are kept, and the tests check each of them:
+//! [`Netpoll::poll`] turns each event's data word back into the `&'static PollDesc` that
+//! [`Netpoll::open`] packed into it. That is sound only if nothing but this poller registers on
+//! its epoll instance, and the types guarantee it: the epoll instance and the wake eventfd are
+//! created by [`Netpoll::init`], closed only by `Drop` (which needs `&mut self`, so no other
+//! thread is polling), and no safe function hands out a [`BorrowedFd`](crate::BorrowedFd) or
+//! [`OwnedFd`](crate::OwnedFd) of either. Their numbers are visible
+//! ([`Netpoll::is_poll_descriptor`], [`Netpoll::raw_epoll_fd`]), but a number grants nothing:
+//! making a borrow or an owner of it is `unsafe`, and the contract of
+//! [`BorrowedFd::borrow_raw`](crate::BorrowedFd::borrow_raw) rules out a descriptor that other
+//! code owns privately.
 //!
-//! - a non-blocking poll never swallows a wake meant for a blocked poller: when `poll(0)` takes
-//!   the wake's edge it re-arms the registration (`EPOLL_CTL_MOD`, which re-queues the still
-//!   readable eventfd and wakes a thread already blocked in `epoll_pwait`), an extra system call
-//!   only on that path;
-//! - at most one wake is pending: the wake flag, exactly as in Go;
-//! - the counter is no longer cleared by polls, so it counts wakes; should it ever saturate
-//!   (2^64 - 2 of them), `wake` reads it back to zero and writes again, making a fresh edge.
+//! For the same reason there is no safe `shutdown(&self)`: closing the epoll instance while
+//! another thread polls would let the number be reused, for an epoll set that someone else
+//! fills with data words of their own, and the poller would follow them. Drop the poller instead.
+//!
+//! `fork` (always `unsafe` in Rust) shares the epoll instance between parent and child: a child
+//! must not register descriptors on an inherited poller with a `PollDesc` the parent does not
+//! have at the same address (one allocated after the fork, say).
+//!
+//! # Wakes: no system call unless a thread sleeps, and no wake lost
+//!
+//! Go's `netpollBreak` writes its eventfd on every first wake, and a woken `netpoll` reads it
+//! back: three system calls per wake cycle (`write`, `epoll_pwait`, `read`). rawpoll makes fewer,
+//! and keeps every promise Go makes:
+//!
+//! - The poller counts the threads inside, or about to enter, a blocking wait (the sleepers;
+//!   [`Netpoll::has_sleeper`]). [`Netpoll::wake`] marks a wake pending and writes the eventfd
+//!   only when a thread sleeps; otherwise it makes no system call at all, and the next blocking
+//!   poll sees the pending wake before it sleeps, polls with timeout 0 instead, and consumes it.
+//!   A same-thread wake cycle (`wake`, then `poll(delay)`) is one system call.
+//! - The pending flag and the sleeper count form a Dekker pair: `wake` stores the flag, then
+//!   reads the count; a poller stores the count, then reads the flag (all sequentially
+//!   consistent). Whatever the interleaving, one of the two sees the other: either the waker
+//!   writes the eventfd, or the poller does not sleep. `tests/wake_protocol.rs` checks this
+//!   exhaustively on a model of the protocol and of the kernel.
+//! - The wake eventfd is registered edge-triggered (`EPOLLET`), so the woken poll never reads
+//!   it: every `write` is a new edge. Its counter therefore counts the wakes that had to reach a
+//!   sleeper; should it saturate (2^64 - 2 of them), `wake` reads it back to zero and writes again.
+//! - At most one wake is pending, exactly as Go's `netpollWakeSig`; a non-blocking poll
+//!   (`delay == 0`) never consumes it.
+//! - A non-blocking poll that overlaps a sleeper can take the wake's edge; it then puts it back
+//!   (`EPOLL_CTL_MOD`, which re-queues the still readable eventfd and wakes the sleeper), or, if
+//!   that fails, writes a fresh edge. That costs the non-blocking poll one more system call, which
+//!   is why Go's scheduler calls `netpoll(0)` only while no thread is blocked in `netpoll`: check
+//!   [`Netpoll::has_sleeper`] first and follow the same rule.
+//!
+//! The guarantee, under any single failure of any system call on the wake path: a
+//! [`Netpoll::wake`] that returns `Ok` makes the thread blocked in [`Netpoll::poll`], or the next
+//! one to block, return. A call that meets a failure it cannot repair returns that error, and the
+//! wake stays pending, so the next blocking poll still returns at once; no other `wake` returns
+//! `Ok` for a wake that is then dropped (a wake that finds another one's write in flight relies on
+//! it, and that writer tries a failed write once more before it gives up).
 
+use crate::fd::{AsFd, BorrowedFd, RawFd};
+use crate::wrappers::close_number;
 use crate::{
     epoll_create1, epoll_ctl, epoll_pwait2_uninit, epoll_pwait_uninit, eventfd, eventfd_read,
-    eventfd_write, EpollEvent, Errno, RawFd, Timespec, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLERR,
-    EPOLLET, EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
-    EPOLL_CTL_MOD,
+    eventfd_write, EpollEvent, Errno, IntoRawFd, Timespec, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLERR,
+    EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP, EPOLL_CLOEXEC, EPOLL_CTL_ADD,
+    EPOLL_CTL_DEL, EPOLL_CTL_MOD,
 };
 use core::mem::MaybeUninit;
 use core::slice;
@@ -69,7 +108,56 @@ const WAKE_DATA: u64 = 0;
 /// The wake eventfd's registration: edge-triggered, see the module documentation.
 const WAKE_EVENT: EpollEvent = EpollEvent::new(EPOLLIN | EPOLLET, WAKE_DATA);
 
-/// Ready reported for a descriptor, as Go's netpoll reports it.
+/// What a registration asks to be told about: the event bits [`Netpoll::open_with`] and
+/// [`Netpoll::modify`] register, always edge-triggered unless [`Interest::level_triggered`] says
+/// otherwise.
+///
+/// Errors and hang-ups are reported whatever the interest (the kernel always reports
+/// `EPOLLERR` and `EPOLLHUP`).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Interest(u32);
+
+impl Interest {
+    /// Readable, and the peer's shutdown of its writing half: `EPOLLIN | EPOLLRDHUP | EPOLLET`.
+    pub const READABLE: Interest = Interest(EPOLLIN | EPOLLRDHUP | EPOLLET);
+    /// Writable: `EPOLLOUT | EPOLLET`.
+    pub const WRITABLE: Interest = Interest(EPOLLOUT | EPOLLET);
+    /// Go's `netpollopen` registration, what [`Netpoll::open`] uses:
+    /// `EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET`.
+    #[doc(alias = "netpollopen")]
+    pub const GO: Interest = Interest::READABLE.and(Interest::WRITABLE);
+
+    /// Both interests.
+    pub const fn and(self, other: Interest) -> Interest {
+        Interest(self.0 | other.0)
+    }
+
+    /// The same interest, reported once and then disabled until [`Netpoll::modify`] re-arms it
+    /// (`EPOLLONESHOT`).
+    pub const fn oneshot(self) -> Interest {
+        Interest(self.0 | EPOLLONESHOT)
+    }
+
+    /// The same interest, level-triggered: reported by every poll while it holds (no `EPOLLET`).
+    pub const fn level_triggered(self) -> Interest {
+        Interest(self.0 & !EPOLLET)
+    }
+
+    /// The epoll event bits.
+    pub const fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+impl core::ops::BitOr for Interest {
+    type Output = Interest;
+    fn bitor(self, other: Interest) -> Interest {
+        self.and(other)
+    }
+}
+
+/// Ready reported for a descriptor: Go's two modes, plus what a runtime that is not Go's wants
+/// to know (the same questions as mio's `Event`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub struct Ready {
     /// Go's mode `'r'`: `EPOLLIN`, `EPOLLRDHUP`, `EPOLLHUP` or `EPOLLERR`.
@@ -79,22 +167,58 @@ pub struct Ready {
     /// `EPOLLERR` and nothing else: Go's `pd.setEventErr(true)`, an error the next read or
     /// write will report.
     pub error: bool,
+    /// The reading half is closed: `EPOLLRDHUP` (the peer shut down its writing half) or
+    /// `EPOLLHUP` (mio's `is_read_closed`).
+    pub read_closed: bool,
+    /// Hang-up, both halves: `EPOLLHUP` (mio's `is_write_closed` also counts an error).
+    pub hang_up: bool,
+    /// The raw epoll event bits.
+    pub events: u32,
 }
 
 impl Ready {
-    /// Maps epoll event bits as Go's `netpoll` does.
+    /// Maps epoll event bits as Go's `netpoll` does, and keeps them.
     #[doc(alias = "netpollready")]
     pub const fn from_events(events: u32) -> Ready {
         Ready {
             readable: events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR) != 0,
             writable: events & (EPOLLOUT | EPOLLHUP | EPOLLERR) != 0,
             error: events == EPOLLERR,
+            read_closed: events & (EPOLLRDHUP | EPOLLHUP) != 0,
+            hang_up: events & EPOLLHUP != 0,
+            events,
         }
     }
 
     /// Neither readable nor writable: nothing to report.
     pub const fn is_empty(&self) -> bool {
         !self.readable && !self.writable
+    }
+}
+
+/// The sequence tag an event carried: the low [`TAG_BITS`] bits of the [`PollDesc`] sequence at
+/// the time of the registration it came from.
+///
+/// [`Netpoll::poll`] reports an event only if its tag matches the descriptor's sequence at that
+/// moment; a runtime that takes its own lock afterwards can check again with
+/// [`Tag::matches`], to detect a reuse that landed in between.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Tag(u64);
+
+impl Tag {
+    /// The tag of `sequence`.
+    pub const fn of(sequence: usize) -> Tag {
+        Tag(sequence as u64 & tag::TAG_MASK)
+    }
+
+    /// Whether `sequence` has this tag.
+    pub const fn matches(self, sequence: usize) -> bool {
+        Tag::of(sequence).0 == self.0
+    }
+
+    /// The tag bits.
+    pub const fn bits(self) -> u64 {
+        self.0
     }
 }
 
@@ -149,6 +273,11 @@ impl PollDesc {
     /// Sets the sequence outright (for runtimes that keep their own counter).
     pub fn set_sequence(&self, sequence: usize) {
         self.sequence.store(sequence, Ordering::Release);
+    }
+
+    /// The tag of the current sequence, as the events of a registration made now will carry it.
+    pub fn tag(&self) -> Tag {
+        Tag::of(self.sequence())
     }
 
     /// The user data word: whatever the owner uses to find its task.
@@ -220,14 +349,31 @@ const PWAIT2_OFF: u8 = 0;
 const PWAIT2_ON: u8 = 1;
 const PWAIT2_UNAVAILABLE: u8 = 2;
 
-/// The netpoller: an epoll instance, an eventfd to wake it, and the flag that keeps at most one
-/// wake pending. `Sync`: every field is atomic.
+/// The wake flag (Go's `netpollWakeSig`), with what is known of its delivery.
+mod wake_state {
+    /// No wake pending.
+    pub const IDLE: u8 = 0;
+    /// A wake is pending and its waker is deciding whether to write, or writing, the eventfd.
+    /// Other wakes rely on it: it tries a failed write once more before it gives up.
+    pub const WRITING: u8 = 1;
+    /// A wake is pending and delivered: its edge is written, or no thread slept when it came
+    /// (a thread about to sleep sees the flag first).
+    pub const DELIVERED: u8 = 2;
+    /// A wake is pending but its edge could not be written: the next blocking poll still
+    /// returns at once, and the next `wake` writes again.
+    pub const UNDELIVERED: u8 = 3;
+}
+use wake_state::{DELIVERED, IDLE, UNDELIVERED, WRITING};
+
+/// The netpoller: an epoll instance, an eventfd to wake it, the wake flag that keeps at most one
+/// wake pending, and the count of threads that sleep in it. `Sync`: every field is atomic.
 #[derive(Debug)]
 pub struct Netpoll {
     state: AtomicU8,
     epoll_fd: AtomicI32,
     wake_fd: AtomicI32,
-    wake_pending: AtomicU32,
+    wake: AtomicU8,
+    sleepers: AtomicU32,
     pwait2: AtomicU8,
 }
 
@@ -255,6 +401,23 @@ pub const fn delay_to_timeout_ms(delay_ns: i64) -> i32 {
     }
 }
 
+/// Leaves the sleepers when dropped, so that every way out of a blocking wait counts.
+struct Sleeping<'a>(&'a AtomicU32);
+
+impl<'a> Sleeping<'a> {
+    fn enter(sleepers: &'a AtomicU32) -> Sleeping<'a> {
+        // Dekker, the poller's half: this store comes before the poller reads the wake flag.
+        sleepers.fetch_add(1, Ordering::SeqCst);
+        Sleeping(sleepers)
+    }
+}
+
+impl Drop for Sleeping<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 impl Netpoll {
     /// An uninitialised poller (Go's `epfd = -1`): every call but [`Netpoll::init`] fails with
     /// `EBADF` until it is initialised. `const`, so it can be a `static`.
@@ -263,7 +426,8 @@ impl Netpoll {
             state: AtomicU8::new(STATE_UNINIT),
             epoll_fd: AtomicI32::new(-1),
             wake_fd: AtomicI32::new(-1),
-            wake_pending: AtomicU32::new(0),
+            wake: AtomicU8::new(IDLE),
+            sleepers: AtomicU32::new(0),
             pwait2: AtomicU8::new(PWAIT2_OFF),
         }
     }
@@ -293,7 +457,7 @@ impl Netpoll {
             Ok((epoll_fd, wake_fd)) => {
                 self.epoll_fd.store(epoll_fd, Ordering::Release);
                 self.wake_fd.store(wake_fd, Ordering::Release);
-                self.wake_pending.store(0, Ordering::Release);
+                self.wake.store(IDLE, Ordering::Release);
                 self.state.store(STATE_READY, Ordering::Release);
                 Ok(())
             }
@@ -304,22 +468,13 @@ impl Netpoll {
         }
     }
 
-    /// The three steps of `init`, closing what was opened if a later one fails.
+    /// The three steps of `init`; what was opened is closed (dropped) if a later step fails.
     fn open_fds() -> Result<(RawFd, RawFd), Errno> {
         let epoll_fd = epoll_create1(EPOLL_CLOEXEC)?;
-        let wake_fd = match eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) {
-            Ok(fd) => fd,
-            Err(e) => {
-                let _ = crate::close(epoll_fd);
-                return Err(e);
-            }
-        };
-        if let Err(e) = epoll_ctl(epoll_fd, EPOLL_CTL_ADD, wake_fd, Some(&WAKE_EVENT)) {
-            let _ = crate::close(wake_fd);
-            let _ = crate::close(epoll_fd);
-            return Err(e);
-        }
-        Ok((epoll_fd, wake_fd))
+        let wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)?;
+        epoll_ctl(&epoll_fd, EPOLL_CTL_ADD, &wake_fd, Some(&WAKE_EVENT))?;
+        // The poller owns both from here on; `Drop` closes them.
+        Ok((epoll_fd.into_raw_fd(), wake_fd.into_raw_fd()))
     }
 
     /// Whether [`Netpoll::init`] has completed.
@@ -336,59 +491,133 @@ impl Netpoll {
                 || fd == self.wake_fd.load(Ordering::Acquire))
     }
 
+    /// The poller's own descriptors, borrowed for as long as `self` is; `EBADF` before `init`.
+    /// Private: handing them out would let safe code register on the epoll set.
+    fn fds(&self) -> Result<(BorrowedFd<'_>, BorrowedFd<'_>), Errno> {
+        if self.state.load(Ordering::Acquire) != STATE_READY {
+            return Err(Errno::EBADF);
+        }
+        let epoll_fd = self.epoll_fd.load(Ordering::Acquire);
+        let wake_fd = self.wake_fd.load(Ordering::Acquire);
+        // SAFETY: in STATE_READY both numbers are open descriptors this poller owns, and only
+        // `Drop`, which needs `&mut self` and so waits for this borrow to end, closes them.
+        Ok(unsafe {
+            (
+                BorrowedFd::borrow_raw(epoll_fd),
+                BorrowedFd::borrow_raw(wake_fd),
+            )
+        })
+    }
+
     /// Go's `netpollopen`: registers `fd` edge-triggered for
-    /// `EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET`, with `pd` and its current sequence as event data.
+    /// `EPOLLIN|EPOLLOUT|EPOLLRDHUP|EPOLLET` ([`Interest::GO`]), with `pd` and its current
+    /// sequence as event data.
     ///
-    /// Errors are the kernel's (`EBADF` for a closed `fd` or an uninitialised poller, `EEXIST`
-    /// if `fd` is registered already, `EPERM` for a regular file), or `EINVAL` if `pd`'s address
-    /// cannot be packed (never on Linux, see [`PollDesc`]).
+    /// Errors are the kernel's (`EEXIST` if `fd` is registered already, `EPERM` for a regular
+    /// file), `EBADF` for an uninitialised poller, or `EINVAL` if `pd`'s address cannot be packed
+    /// (never on Linux, see [`PollDesc`]).
     #[doc(alias = "netpollopen")]
-    pub fn open(&self, fd: RawFd, pd: &'static PollDesc) -> Result<(), Errno> {
+    pub fn open(&self, fd: impl AsFd, pd: &'static PollDesc) -> Result<(), Errno> {
+        self.open_with(fd, pd, Interest::GO)
+    }
+
+    /// [`Netpoll::open`] with another [`Interest`]: read-only, write-only, oneshot or
+    /// level-triggered registrations, for runtimes that do not want Go's fixed one.
+    pub fn open_with(
+        &self,
+        fd: impl AsFd,
+        pd: &'static PollDesc,
+        interest: Interest,
+    ) -> Result<(), Errno> {
+        self.register(EPOLL_CTL_ADD, fd.as_fd(), pd, interest)
+    }
+
+    /// Changes the registration of `fd` (`EPOLL_CTL_MOD`): a new [`Interest`], a re-arm of a
+    /// oneshot registration, or a new `pd` or sequence (the event data is packed anew from `pd`
+    /// and its current sequence). `ENOENT` if `fd` is not registered.
+    pub fn modify(
+        &self,
+        fd: impl AsFd,
+        pd: &'static PollDesc,
+        interest: Interest,
+    ) -> Result<(), Errno> {
+        self.register(EPOLL_CTL_MOD, fd.as_fd(), pd, interest)
+    }
+
+    fn register(
+        &self,
+        op: u32,
+        fd: BorrowedFd<'_>,
+        pd: &'static PollDesc,
+        interest: Interest,
+    ) -> Result<(), Errno> {
+        let (epoll_fd, _) = self.fds()?;
         let data = tag::pack(pd, pd.sequence()).ok_or(Errno::EINVAL)?;
-        let event = EpollEvent::new(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, data);
-        epoll_ctl(self.epoll_fd(), EPOLL_CTL_ADD, fd, Some(&event))
+        epoll_ctl(
+            epoll_fd,
+            op,
+            fd,
+            Some(&EpollEvent::new(interest.bits(), data)),
+        )
     }
 
     /// Go's `netpollclose`: removes `fd` from the epoll set (`ENOENT` if it is not in it).
     #[doc(alias = "netpollclose")]
-    pub fn close(&self, fd: RawFd) -> Result<(), Errno> {
-        epoll_ctl(self.epoll_fd(), EPOLL_CTL_DEL, fd, None)
+    pub fn close(&self, fd: impl AsFd) -> Result<(), Errno> {
+        let (epoll_fd, _) = self.fds()?;
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, None)
     }
 
-    /// Go's `netpollBreak`: wakes a thread blocked in [`Netpoll::poll`], or makes the next
-    /// blocking poll return at once.
+    /// Go's `netpollBreak`: makes the thread blocked in [`Netpoll::poll`] return, or the next
+    /// one to block return at once.
     ///
-    /// At most one wake is pending at a time: the first caller to flip the wake flag writes an
-    /// 8-byte 1 to the eventfd, the others return at once. `EINTR` is retried. `EAGAIN` means
-    /// the counter is saturated; since a failed write makes no edge, the counter is read back to
-    /// zero and the write made again.
+    /// At most one wake is pending at a time (the others return `Ok` at once). The eventfd is
+    /// written only if a thread sleeps in the poller: otherwise no system call is made and the
+    /// next blocking poll finds the wake pending before it sleeps. See the module documentation
+    /// for the guarantee this keeps under failures: an `Ok` is never a wake that is dropped.
+    ///
+    /// The write retries `EINTR`; `EAGAIN` means the counter is saturated, so it is read back to
+    /// zero and written again (a failed write makes no edge). Any other failure is tried once
+    /// more, then returned; the wake then stays pending, so a blocking poll that comes later
+    /// still returns at once, and the next `wake` writes again. `EBADF` before `init`.
     #[doc(alias = "netpollBreak")]
     pub fn wake(&self) -> Result<(), Errno> {
-        if self
-            .wake_pending
-            .compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire)
-            .is_err()
-        {
+        let (_, wake_fd) = self.fds()?;
+        let mut seen = self.wake.load(Ordering::Acquire);
+        loop {
+            match seen {
+                // Pending and delivered, or being delivered by a waker who repairs what it can.
+                DELIVERED | WRITING => return Ok(()),
+                _ => {}
+            }
+            // IDLE or UNDELIVERED: this wake takes the write over. Dekker, the waker's half:
+            // this store comes before the waker reads the sleeper count.
+            match self
+                .wake
+                .compare_exchange(seen, WRITING, Ordering::SeqCst, Ordering::Acquire)
+            {
+                Ok(_) => break,
+                Err(now) => seen = now,
+            }
+        }
+        if self.sleepers.load(Ordering::SeqCst) == 0 {
+            // Nobody sleeps: whoever blocks next sees the flag before it sleeps. (If a poller
+            // consumed the wake meanwhile, the flag is IDLE and stays so.)
+            let _ =
+                self.wake
+                    .compare_exchange(WRITING, DELIVERED, Ordering::AcqRel, Ordering::Relaxed);
             return Ok(());
         }
-        let fd = self.wake_fd.load(Ordering::Acquire);
-        let result = loop {
-            match eventfd_write(fd, 1) {
-                Ok(()) => break Ok(()),
-                Err(e) if e == Errno::EINTR => continue,
-                Err(e) if e == Errno::EAGAIN => match eventfd_read(fd) {
-                    // Cleared (by us, or by someone else just before): write again.
-                    Ok(_) => continue,
-                    Err(e) if e == Errno::EAGAIN || e == Errno::EINTR => continue,
-                    Err(e) => break Err(e),
-                },
-                Err(e) => break Err(e),
-            }
+        let written = write_edge(wake_fd).or_else(|_| write_edge(wake_fd));
+        let next = if written.is_ok() {
+            DELIVERED
+        } else {
+            UNDELIVERED
         };
-        if result.is_err() {
-            self.wake_pending.store(0, Ordering::Release);
-        }
-        result
+        let _ = self
+            .wake
+            .compare_exchange(WRITING, next, Ordering::AcqRel, Ordering::Relaxed);
+        written
     }
 
     /// Opts in to `epoll_pwait2` for delays that are not whole milliseconds, so that a 100 µs
@@ -411,35 +640,59 @@ impl Netpoll {
         self.pwait2.load(Ordering::Acquire) == PWAIT2_ON
     }
 
+    /// Whether a thread is inside, or about to enter, a blocking [`Netpoll::poll`]: Go's
+    /// `sched.lastpoll == 0`.
+    ///
+    /// Go's scheduler calls `netpoll(0)` only while this is false, and `netpollBreak` only while
+    /// it is true. A runtime can follow the same rule: a `poll(0)` that overlaps a sleeper may
+    /// take the wake's edge and pay a re-arm (see the module documentation). `wake` needs no
+    /// such check: it already makes no system call while nobody sleeps.
+    #[doc(alias = "lastpoll")]
+    pub fn has_sleeper(&self) -> bool {
+        self.sleepers.load(Ordering::SeqCst) != 0
+    }
+
     /// Go's `netpoll(delay)`: waits up to `delay_ns` nanoseconds (< 0: until something happens;
-    /// 0: not at all) and calls `ready` once for each ready descriptor whose event is current.
-    /// Returns how many descriptors were reported.
+    /// 0: not at all) and calls `ready(pd, readiness, tag)` once for each ready descriptor whose
+    /// event is current. Returns how many descriptors were reported.
     ///
     /// - Timeouts follow [`delay_to_timeout_ms`] unless [`Netpoll::use_epoll_pwait2`] is on.
     /// - At most [`EVENTS_PER_POLL`] events are collected per call, in a buffer on the stack.
     /// - `EINTR`: a positive delay returns `Ok(0)` so the caller recomputes it; otherwise the
     ///   wait is retried.
-    /// - A wake is consumed (wake flag reset) only when `delay_ns != 0`; a non-blocking poll
-    ///   that takes the wake's edge puts it back (`EPOLL_CTL_MOD`), so it never swallows a wake
-    ///   meant for a thread that blocks.
-    /// - Events whose tag no longer matches the descriptor's sequence are dropped.
+    /// - A blocking poll (`delay_ns != 0`) that finds a wake pending does not sleep: it polls
+    ///   with timeout 0 and consumes the wake. A wake is consumed only by a blocking poll; one
+    ///   that fails leaves it pending.
+    /// - A non-blocking poll that takes the wake's edge while a thread sleeps puts it back
+    ///   (`EPOLL_CTL_MOD`, or a fresh write if that fails); if both fail it returns the error,
+    ///   after reporting the descriptors it collected, and the wake stays pending.
+    /// - Events whose tag no longer matches the descriptor's sequence are dropped; `tag` is the
+    ///   one the reported event carried (see [`Tag`]).
     #[doc(alias = "netpoll")]
     pub fn poll<F>(&self, delay_ns: i64, mut ready: F) -> Result<usize, Errno>
     where
-        F: FnMut(&'static PollDesc, Ready),
+        F: FnMut(&'static PollDesc, Ready, Tag),
     {
+        let (epoll_fd, wake_fd) = self.fds()?;
         // Not zeroed: the kernel initialises the entries it reports, and only those are read.
         let mut buffer = [MaybeUninit::<EpollEvent>::uninit(); EVENTS_PER_POLL];
-        let count = loop {
-            match self.wait(&mut buffer, delay_ns) {
-                Ok(n) => break n,
-                Err(e) if e == Errno::EINTR && delay_ns > 0 => return Ok(0),
-                Err(e) if e == Errno::EINTR => continue,
-                Err(e) => return Err(e),
+        let (count, consumed) = if delay_ns == 0 {
+            (self.wait_retrying(epoll_fd, &mut buffer, 0)?, false)
+        } else {
+            let _sleeping = Sleeping::enter(&self.sleepers);
+            // Dekker, the poller's half: the count was stored above, now read the flag.
+            if self.wake.load(Ordering::SeqCst) != IDLE {
+                (self.wait_retrying(epoll_fd, &mut buffer, 0)?, true)
+            } else {
+                match self.wait_retrying(epoll_fd, &mut buffer, delay_ns) {
+                    Err(e) if e == Errno::EINTR => return Ok(0),
+                    other => (other?, false),
+                }
             }
         };
         // SAFETY: the successful wait initialised the first `count <= EVENTS_PER_POLL` entries.
         let events = unsafe { slice::from_raw_parts(buffer.as_ptr().cast::<EpollEvent>(), count) };
+        let mut took_wake_edge = false;
         let mut reported = 0;
         for event in events.iter() {
             let bits = event.events();
@@ -448,19 +701,7 @@ impl Netpoll {
             }
             let data = event.data();
             if data == WAKE_DATA {
-                if delay_ns != 0 {
-                    self.wake_pending.store(0, Ordering::Release);
-                } else if epoll_ctl(
-                    self.epoll_fd(),
-                    EPOLL_CTL_MOD,
-                    self.wake_fd(),
-                    Some(&WAKE_EVENT),
-                )
-                .is_err()
-                {
-                    // The edge could not be put back: let the next wake() write a new one.
-                    self.wake_pending.store(0, Ordering::Release);
-                }
+                took_wake_edge = true;
                 continue;
             }
             let readiness = Ready::from_events(bits);
@@ -468,24 +709,79 @@ impl Netpoll {
                 continue;
             }
             let (address, tag) = tag::unpack(data);
-            // SAFETY: every data word other than WAKE_DATA in this epoll set was written by
-            // `open` from a `&'static PollDesc`, whose address `unpack` recovers exactly; the
-            // epoll descriptor is private to this poller (I/O safety: nobody else registers on
-            // it), and a 'static descriptor is never freed.
+            // SAFETY: `fds` shows that this poller owns the epoll instance, and no safe function
+            // hands out a borrow of it (see "Soundness" in the module documentation), so every
+            // registration in it was made by `init` (data WAKE_DATA, skipped above) or by
+            // `register`, which packed the data from a `&'static PollDesc`; `unpack` recovers
+            // that address exactly, and a `'static` descriptor is never freed.
             let pd: &'static PollDesc = unsafe { &*(address as *const PollDesc) };
-            if pd.sequence() as u64 & tag::TAG_MASK != tag {
+            let tag = Tag(tag);
+            if !tag.matches(pd.sequence()) {
                 continue;
             }
-            ready(pd, readiness);
+            ready(pd, readiness, tag);
             reported += 1;
+        }
+        if consumed || (took_wake_edge && delay_ns != 0) {
+            self.wake.store(IDLE, Ordering::SeqCst);
+        } else if took_wake_edge
+            && self.sleepers.load(Ordering::SeqCst) != 0
+            && self.wake.load(Ordering::SeqCst) != IDLE
+        {
+            // A non-blocking poll took the edge of a pending wake that a sleeper may be waiting
+            // for: put it back. (With no sleeper, the next one sees the flag before it sleeps;
+            // with the flag IDLE, the edge was stale: its wake has been consumed.)
+            self.give_back_wake_edge(epoll_fd, wake_fd)?;
         }
         Ok(reported)
     }
 
+    /// Puts back the wake edge a non-blocking poll took: `EPOLL_CTL_MOD` re-queues the still
+    /// readable eventfd; if that fails, a fresh write makes a new edge. If both fail, the wake
+    /// is marked undelivered (still pending, written again by the next `wake`) and the error of
+    /// the write is returned.
+    fn give_back_wake_edge(
+        &self,
+        epoll_fd: BorrowedFd<'_>,
+        wake_fd: BorrowedFd<'_>,
+    ) -> Result<(), Errno> {
+        if epoll_ctl(epoll_fd, EPOLL_CTL_MOD, wake_fd, Some(&WAKE_EVENT)).is_ok() {
+            return Ok(());
+        }
+        write_edge(wake_fd).inspect_err(|_| {
+            let _ = self.wake.compare_exchange(
+                DELIVERED,
+                UNDELIVERED,
+                Ordering::AcqRel,
+                Ordering::Relaxed,
+            );
+        })
+    }
+
+    /// Waits as `delay_ns` asks, retrying `EINTR` unless the delay is positive (then the
+    /// caller returns `Ok(0)` so that its own caller recomputes the delay).
+    fn wait_retrying(
+        &self,
+        epoll_fd: BorrowedFd<'_>,
+        buffer: &mut [MaybeUninit<EpollEvent>],
+        delay_ns: i64,
+    ) -> Result<usize, Errno> {
+        loop {
+            match self.wait(epoll_fd, buffer, delay_ns) {
+                Err(e) if e == Errno::EINTR && delay_ns <= 0 => continue,
+                other => return other,
+            }
+        }
+    }
+
     /// One `epoll_pwait` (or `epoll_pwait2`) with the timeout `delay_ns` asks for; returns how
     /// many entries of `buffer` the kernel filled.
-    fn wait(&self, buffer: &mut [MaybeUninit<EpollEvent>], delay_ns: i64) -> Result<usize, Errno> {
-        let epoll_fd = self.epoll_fd();
+    fn wait(
+        &self,
+        epoll_fd: BorrowedFd<'_>,
+        buffer: &mut [MaybeUninit<EpollEvent>],
+        delay_ns: i64,
+    ) -> Result<usize, Errno> {
         if delay_ns > 0 && self.uses_epoll_pwait2() {
             let capped = delay_ns.min(1_000_000_000 * 1_000_000);
             let timeout = Timespec::from_nanos(capped);
@@ -500,13 +796,35 @@ impl Netpoll {
             .map(|events| events.len())
     }
 
-    fn epoll_fd(&self) -> RawFd {
+    /// The epoll instance's number, for diagnostics (`-1` before `init`). A number grants
+    /// nothing: borrowing it is `unsafe`, and its contract rules this one out.
+    pub fn raw_epoll_fd(&self) -> RawFd {
         self.epoll_fd.load(Ordering::Acquire)
     }
 
-    /// The wake eventfd, for tests and diagnostics (`-1` before `init`).
-    pub fn wake_fd(&self) -> RawFd {
+    /// The wake eventfd's number, for tests and diagnostics (`-1` before `init`); the same
+    /// rule as [`Netpoll::raw_epoll_fd`].
+    pub fn raw_wake_fd(&self) -> RawFd {
         self.wake_fd.load(Ordering::Acquire)
+    }
+}
+
+/// Writes one edge to the wake eventfd: an 8-byte 1, retrying `EINTR`; on `EAGAIN` (the counter
+/// is saturated, and a failed write makes no edge) reads the counter back to zero and writes
+/// again.
+fn write_edge(wake_fd: BorrowedFd<'_>) -> Result<(), Errno> {
+    loop {
+        match eventfd_write(wake_fd, 1) {
+            Ok(()) => return Ok(()),
+            Err(e) if e == Errno::EINTR => continue,
+            Err(e) if e == Errno::EAGAIN => match eventfd_read(wake_fd) {
+                // Cleared (by us, or by someone else just before): write again.
+                Ok(_) => continue,
+                Err(e) if e == Errno::EAGAIN || e == Errno::EINTR => continue,
+                Err(e) => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -514,8 +832,8 @@ impl Drop for Netpoll {
     /// Closes the epoll instance and the eventfd of an initialised poller.
     fn drop(&mut self) {
         if *self.state.get_mut() == STATE_READY {
-            let _ = crate::close(*self.epoll_fd.get_mut());
-            let _ = crate::close(*self.wake_fd.get_mut());
+            let _ = close_number(*self.epoll_fd.get_mut());
+            let _ = close_number(*self.wake_fd.get_mut());
         }
     }
 }

@@ -1,19 +1,29 @@
 //! Typed wrappers over the raw layer, mirroring Go's `internal/runtime/syscall`.
 //!
-//! Each returns `Result<_, Errno>`. Slices are passed with their own length, never more; a
-//! length the kernel cannot take is clamped, never widened.
+//! Each returns `Result<_, Errno>`. Descriptors come in as [`AsFd`] and new ones go out as
+//! [`OwnedFd`] (see [`crate::fd`]). Slices are passed with their own length, never more; a length
+//! the kernel cannot take is clamped, never widened.
 
+use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use crate::raw::{self, syscall6};
-use crate::{EpollEvent, Errno, RawFd, SigSet, Timespec};
+use crate::{EpollEvent, Errno, SigSet, Timespec};
 use core::mem::{size_of, MaybeUninit};
 use core::ptr;
 use core::slice;
 
-/// Converts a kernel result that is a file descriptor.
+/// Converts a kernel result that is a new file descriptor.
 #[inline]
-fn fd_result(r: (usize, usize)) -> Result<RawFd, Errno> {
+fn owned_fd_result(r: (usize, usize)) -> Result<OwnedFd, Errno> {
     // The kernel returns descriptors as non-negative ints; the truncation is the kernel's type.
-    Errno::result(r).map(|fd| fd as RawFd)
+    let fd = Errno::result(r)? as RawFd;
+    // SAFETY: the system call has just created `fd`, and nothing else knows it yet.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The number of a borrowed descriptor, as the kernel takes it in an argument register.
+#[inline(always)]
+fn arg(fd: BorrowedFd<'_>) -> usize {
+    fd.as_raw_fd() as usize
 }
 
 /// The most events one `epoll_pwait` may ask for: the kernel rejects more than
@@ -27,9 +37,9 @@ const MAX_EVENTS: usize = i32::MAX as usize / size_of::<EpollEvent>();
 #[doc(alias = "Eventfd")]
 #[doc(alias = "eventfd2")]
 #[inline]
-pub fn eventfd(initval: u32, flags: u32) -> Result<RawFd, Errno> {
+pub fn eventfd(initval: u32, flags: u32) -> Result<OwnedFd, Errno> {
     // SAFETY: eventfd2 takes two integers and touches no memory.
-    fd_result(unsafe {
+    owned_fd_result(unsafe {
         syscall6(
             raw::SYS_EVENTFD2,
             initval as usize,
@@ -45,14 +55,14 @@ pub fn eventfd(initval: u32, flags: u32) -> Result<RawFd, Errno> {
 /// Adds `value` to an eventfd's counter (an 8-byte `write`). `EAGAIN` on a non-blocking eventfd
 /// whose counter would pass `0xffff_ffff_ffff_fffe`; `EINVAL` for `u64::MAX`.
 #[inline]
-pub fn eventfd_write(fd: RawFd, value: u64) -> Result<(), Errno> {
+pub fn eventfd_write(fd: impl AsFd, value: u64) -> Result<(), Errno> {
     write(fd, &value.to_ne_bytes()).map(|_| ())
 }
 
 /// Reads and resets an eventfd's counter (an 8-byte `read`); with `EFD_SEMAPHORE`, returns 1
 /// and decrements it. `EAGAIN` when the counter is zero on a non-blocking eventfd.
 #[inline]
-pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
+pub fn eventfd_read(fd: impl AsFd) -> Result<u64, Errno> {
     let mut buf = [0u8; 8];
     read(fd, &mut buf)?;
     Ok(u64::from_ne_bytes(buf))
@@ -61,9 +71,9 @@ pub fn eventfd_read(fd: RawFd) -> Result<u64, Errno> {
 /// `epoll_create1(flags)`: a new epoll instance; `flags` is 0 or [`crate::EPOLL_CLOEXEC`].
 #[doc(alias = "EpollCreate1")]
 #[inline]
-pub fn epoll_create1(flags: u32) -> Result<RawFd, Errno> {
+pub fn epoll_create1(flags: u32) -> Result<OwnedFd, Errno> {
     // SAFETY: epoll_create1 takes one integer and touches no memory.
-    fd_result(unsafe { syscall6(raw::SYS_EPOLL_CREATE1, flags as usize, 0, 0, 0, 0, 0) })
+    owned_fd_result(unsafe { syscall6(raw::SYS_EPOLL_CREATE1, flags as usize, 0, 0, 0, 0, 0) })
 }
 
 /// `epoll_ctl(epfd, op, fd, event)`: adds, changes or removes `fd` in the epoll set `epfd`.
@@ -72,15 +82,20 @@ pub fn epoll_create1(flags: u32) -> Result<RawFd, Errno> {
 /// event for the other operations.
 #[doc(alias = "EpollCtl")]
 #[inline]
-pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) -> Result<(), Errno> {
+pub fn epoll_ctl(
+    epfd: impl AsFd,
+    op: u32,
+    fd: impl AsFd,
+    event: Option<&EpollEvent>,
+) -> Result<(), Errno> {
     let event = event.map_or(ptr::null(), |e| e as *const EpollEvent);
     // SAFETY: `event` is null or points to a live EpollEvent the kernel only reads.
     Errno::result(unsafe {
         syscall6(
             raw::SYS_EPOLL_CTL,
-            epfd as usize,
+            arg(epfd.as_fd()),
             op as usize,
-            fd as usize,
+            arg(fd.as_fd()),
             event as usize,
             0,
             0,
@@ -97,56 +112,61 @@ pub fn epoll_ctl(epfd: RawFd, op: u32, fd: RawFd, event: Option<&EpollEvent>) ->
 #[doc(alias = "epoll_wait")]
 #[inline]
 pub fn epoll_pwait(
-    epfd: RawFd,
+    epfd: impl AsFd,
     events: &mut [EpollEvent],
     timeout_ms: i32,
 ) -> Result<usize, Errno> {
-    wait_into(epfd, events, WaitTimeout::Millis(timeout_ms), None)
+    wait_into(epfd.as_fd(), events, WaitTimeout::Millis(timeout_ms), None)
 }
 
 /// [`epoll_pwait`] into a buffer that need not be initialised (so a large stack buffer costs
 /// nothing to set up); returns the filled prefix.
 #[inline]
 pub fn epoll_pwait_uninit(
-    epfd: RawFd,
+    epfd: impl AsFd,
     events: &mut [MaybeUninit<EpollEvent>],
     timeout_ms: i32,
 ) -> Result<&mut [EpollEvent], Errno> {
-    wait_into_uninit(epfd, events, WaitTimeout::Millis(timeout_ms), None)
+    wait_into_uninit(epfd.as_fd(), events, WaitTimeout::Millis(timeout_ms), None)
 }
 
 /// `epoll_pwait` with a signal mask installed for the duration of the wait.
 #[inline]
 pub fn epoll_pwait_sigmask(
-    epfd: RawFd,
+    epfd: impl AsFd,
     events: &mut [EpollEvent],
     timeout_ms: i32,
     sigmask: &SigSet,
 ) -> Result<usize, Errno> {
-    wait_into(epfd, events, WaitTimeout::Millis(timeout_ms), Some(sigmask))
+    wait_into(
+        epfd.as_fd(),
+        events,
+        WaitTimeout::Millis(timeout_ms),
+        Some(sigmask),
+    )
 }
 
 /// `epoll_pwait2(epfd, events, timeout, sigmask)` (Linux 5.11): `epoll_pwait` with a nanosecond
 /// timeout; `None` blocks. `ENOSYS` on older kernels (and under qemu-user).
 #[inline]
 pub fn epoll_pwait2(
-    epfd: RawFd,
+    epfd: impl AsFd,
     events: &mut [EpollEvent],
     timeout: Option<&Timespec>,
     sigmask: Option<&SigSet>,
 ) -> Result<usize, Errno> {
-    wait_into(epfd, events, WaitTimeout::Precise(timeout), sigmask)
+    wait_into(epfd.as_fd(), events, WaitTimeout::Precise(timeout), sigmask)
 }
 
 /// [`epoll_pwait2`] into a buffer that need not be initialised; returns the filled prefix.
 #[inline]
 pub fn epoll_pwait2_uninit<'a>(
-    epfd: RawFd,
+    epfd: impl AsFd,
     events: &'a mut [MaybeUninit<EpollEvent>],
     timeout: Option<&Timespec>,
     sigmask: Option<&SigSet>,
 ) -> Result<&'a mut [EpollEvent], Errno> {
-    wait_into_uninit(epfd, events, WaitTimeout::Precise(timeout), sigmask)
+    wait_into_uninit(epfd.as_fd(), events, WaitTimeout::Precise(timeout), sigmask)
 }
 
 /// The fourth argument of the `epoll_pwait` family, which also picks the call.
@@ -159,7 +179,7 @@ enum WaitTimeout<'a> {
 
 #[inline]
 fn wait_into(
-    epfd: RawFd,
+    epfd: BorrowedFd<'_>,
     events: &mut [EpollEvent],
     timeout: WaitTimeout<'_>,
     sigmask: Option<&SigSet>,
@@ -170,7 +190,7 @@ fn wait_into(
 
 #[inline]
 fn wait_into_uninit<'a>(
-    epfd: RawFd,
+    epfd: BorrowedFd<'_>,
     events: &'a mut [MaybeUninit<EpollEvent>],
     timeout: WaitTimeout<'_>,
     sigmask: Option<&SigSet>,
@@ -189,7 +209,7 @@ fn wait_into_uninit<'a>(
 /// `events` must be valid for writes of `len` entries.
 #[inline]
 unsafe fn wait_raw(
-    epfd: RawFd,
+    epfd: BorrowedFd<'_>,
     events: *mut EpollEvent,
     len: usize,
     timeout: WaitTimeout<'_>,
@@ -212,7 +232,7 @@ unsafe fn wait_raw(
     Errno::result(unsafe {
         syscall6(
             num,
-            epfd as usize,
+            arg(epfd),
             events as usize,
             max_events,
             timeout,
@@ -225,12 +245,12 @@ unsafe fn wait_raw(
 /// `read(fd, buf)`: returns how many bytes were read.
 #[doc(alias = "Read")]
 #[inline]
-pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
+pub fn read(fd: impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`.
     Errno::result(unsafe {
         syscall6(
             raw::SYS_READ,
-            fd as usize,
+            arg(fd.as_fd()),
             buf.as_mut_ptr() as usize,
             buf.len(),
             0,
@@ -243,12 +263,12 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize, Errno> {
 /// `write(fd, buf)`: returns how many bytes were written.
 #[doc(alias = "Write")]
 #[inline]
-pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
+pub fn write(fd: impl AsFd, buf: &[u8]) -> Result<usize, Errno> {
     // SAFETY: the kernel reads at most `buf.len()` bytes from `buf`.
     Errno::result(unsafe {
         syscall6(
             raw::SYS_WRITE,
-            fd as usize,
+            arg(fd.as_fd()),
             buf.as_ptr() as usize,
             buf.len(),
             0,
@@ -258,17 +278,33 @@ pub fn write(fd: RawFd, buf: &[u8]) -> Result<usize, Errno> {
     })
 }
 
-/// `close(fd)`.
+/// `close(fd)`: closes a descriptor the caller owns and reports what `close` said.
+///
+/// Dropping an [`OwnedFd`] closes it too, ignoring the result. On Linux the descriptor is
+/// released even when `close` fails (`EINTR`, `EIO`), so the number is never closed twice.
 #[doc(alias = "Close")]
 #[inline]
-pub fn close(fd: RawFd) -> Result<(), Errno> {
-    // SAFETY: close takes one integer and touches no memory the program owns.
+pub fn close(fd: OwnedFd) -> Result<(), Errno> {
+    close_number(fd.into_raw_fd())
+}
+
+/// Closes `fd` for [`OwnedFd`]'s `Drop`, ignoring the result.
+#[cfg(not(feature = "std"))]
+#[inline]
+pub(crate) fn close_raw(fd: RawFd) {
+    let _ = close_number(fd);
+}
+
+/// The `close` system call on a number whose ownership the caller has given up.
+#[inline]
+pub(crate) fn close_number(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: close takes one integer and touches no memory; the callers own `fd` and give it up.
     Errno::result(unsafe { syscall6(raw::SYS_CLOSE, fd as usize, 0, 0, 0, 0, 0) }).map(|_| ())
 }
 
-/// `pipe2(flags)`: returns `[read_end, write_end]`.
+/// `pipe2(flags)`: returns `(read_end, write_end)`.
 #[inline]
-pub fn pipe2(flags: u32) -> Result<[RawFd; 2], Errno> {
+pub fn pipe2(flags: u32) -> Result<(OwnedFd, OwnedFd), Errno> {
     let mut fds: [i32; 2] = [-1, -1];
     // SAFETY: the kernel writes two ints into `fds`.
     Errno::result(unsafe {
@@ -282,22 +318,36 @@ pub fn pipe2(flags: u32) -> Result<[RawFd; 2], Errno> {
             0,
         )
     })?;
-    Ok(fds)
+    let [read_end, write_end] = fds;
+    // SAFETY: pipe2 succeeded, so both numbers are new descriptors nothing else knows yet.
+    Ok(unsafe {
+        (
+            OwnedFd::from_raw_fd(read_end),
+            OwnedFd::from_raw_fd(write_end),
+        )
+    })
 }
 
-/// `dup3(old, new, flags)`: makes `new` a copy of `old`, closing what `new` was.
+/// `dup3(old, new, flags)`: makes the descriptor `new` owns a copy of `old` (closing what it was
+/// before), keeping its number. `flags` is 0 or `O_CLOEXEC` ([`crate::EPOLL_CLOEXEC`] has its
+/// value); `EINVAL` if both are the same descriptor.
+///
+/// Only a descriptor the caller owns can be replaced, so safe code cannot swap another part of
+/// the program's descriptor (a poller's epoll instance, say) for one of its own.
 #[inline]
-pub fn dup3(old: RawFd, new: RawFd, flags: u32) -> Result<RawFd, Errno> {
-    // SAFETY: dup3 takes three integers and touches no memory.
-    fd_result(unsafe {
+pub fn dup3(old: impl AsFd, new: &mut OwnedFd, flags: u32) -> Result<(), Errno> {
+    // SAFETY: dup3 takes three integers and touches no memory; `new` is exclusively borrowed, so
+    // nothing else uses its number while the kernel replaces what it refers to.
+    Errno::result(unsafe {
         syscall6(
             raw::SYS_DUP3,
-            old as usize,
-            new as usize,
+            arg(old.as_fd()),
+            new.as_raw_fd() as usize,
             flags as usize,
             0,
             0,
             0,
         )
     })
+    .map(|_| ())
 }
