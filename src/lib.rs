@@ -10,10 +10,18 @@
 //!   per-architecture system-call numbers and values;
 //! - typed wrappers at the crate root ([`eventfd`], [`epoll_create1`], [`epoll_ctl`],
 //!   [`epoll_pwait`], [`epoll_pwait2`], [`read`], [`write`](fn@write), [`close`], ...), each returning
-//!   `Result<_, Errno>`;
+//!   `Result<_, Errno>`, I/O safe: they create [`OwnedFd`]s and borrow through [`AsFd`] (see
+//!   [`fd`]);
 //! - [`netpoll`]: Go's `netpoll_epoll.go` as a `Sync` poller a runtime can keep in a `static`.
 //!
-//! Nothing in the library panics, allocates or aborts: every failure is an [`Errno`].
+//! Nothing in the library panics, allocates or aborts: every failure is an [`Errno`]. No safe
+//! function can lead to undefined behaviour: the `unsafe` entry points are
+//! [`raw::syscall6`], [`BorrowedFd::borrow_raw`] and [`FromRawFd::from_raw_fd`] (see
+//! "Soundness" in [`netpoll`]).
+//!
+//! Features: `std` (off by default) makes [`fd`]'s types std's own `std::os::fd` ones, so that
+//! std and other crates' descriptors pass straight in, and converts [`Errno`] into
+//! `std::io::Error`.
 //!
 //! | Go `GOARCH` | Rust target | `asm!` on |
 //! |---|---|---|

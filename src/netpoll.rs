@@ -35,11 +35,11 @@
 //! [`Netpoll::open`] packed into it. That is sound only if nothing but this poller registers on
 //! its epoll instance, and the types guarantee it: the epoll instance and the wake eventfd are
 //! created by [`Netpoll::init`], closed only by `Drop` (which needs `&mut self`, so no other
-//! thread is polling), and no safe function hands out a [`BorrowedFd`](crate::BorrowedFd) or
+//! thread is polling), and no safe function hands out a [`BorrowedFd`] or
 //! [`OwnedFd`](crate::OwnedFd) of either. Their numbers are visible
 //! ([`Netpoll::is_poll_descriptor`], [`Netpoll::raw_epoll_fd`]), but a number grants nothing:
 //! making a borrow or an owner of it is `unsafe`, and the contract of
-//! [`BorrowedFd::borrow_raw`](crate::BorrowedFd::borrow_raw) rules out a descriptor that other
+//! [`BorrowedFd::borrow_raw`] rules out a descriptor that other
 //! code owns privately.
 //!
 //! For the same reason there is no safe `shutdown(&self)`: closing the epoll instance while
