@@ -324,3 +324,165 @@ fn open_modify_close_return_the_epoll_ctl_error() {
     assert_eq!([faults.count(0), faults.count(1), faults.count(2)], [3, 2, 3]);
     report(&faults, "returned by open/modify/close; the next call works");
 }
+
+/// One wake from a thread filtered by `rules`, while a sleeper sleeps in `mode`; `check` gets
+/// the wake's result with the sleeper still in place.
+fn wake_against_sleeper(
+    mode: Mode,
+    rules: impl Fn(&Netpoll) -> Vec<Rule>,
+    check: impl FnOnce(&Netpoll, &Faults, &Sleeper, Result<(), Errno>),
+) {
+    let np = poller();
+    mode.apply(&np);
+    let faults = Faults::new(rules(&np));
+    std::thread::scope(|s| {
+        let asleep = sleeper(s, &np, mode.delay(), None);
+        wait_asleep(&np, &asleep, mode.wait_call().1);
+        let woke = filtered(&faults, || np.wake());
+        check(&np, &faults, &asleep, woke);
+    });
+}
+
+/// The wake's write meets failures it repairs: `EINTR` (retried), `EAGAIN` (read back, written
+/// again; the read-back itself failing once is covered by the second write attempt), and any
+/// other error once (`EBADF`, `EINVAL`: tried once more). The wake returns `Ok`, the exact
+/// number of writes and reads is made, and the sleeper wakes, in each sleeper mode.
+///
+/// Real errnos: only `EAGAIN`, and only with a saturated counter (0xfffffffffffffffe). The
+/// eventfd is non-blocking, so its write and read never sleep and cannot give `EINTR`; the
+/// poller owns the descriptor (no `EBADF`) and writes the value 1 from an 8-byte buffer (no
+/// `EINVAL`); a read of the 8-byte counter gives only `EAGAIN` (counter 0).
+#[test]
+fn wake_write_failures_that_are_repaired_still_wake_the_sleeper() {
+    let Some(_serial) = serial() else { return };
+    let f = Action::Fail;
+    // (write plan, read-back plan, writes, reads, what the library does)
+    let cases: [(&[Action], &[Action], usize, usize, &str); 6] = [
+        (&[f(EINTR), f(EINTR)], &[], 3, 0, "write retried"),
+        (&[f(EAGAIN)], &[], 2, 1, "read back, written again"),
+        (&[f(EAGAIN)], &[f(EINTR)], 2, 1, "read-back retried, written again"),
+        (&[f(EAGAIN)], &[f(EINVAL)], 2, 1, "read-back failed; the second attempt writes"),
+        (&[f(EBADF)], &[], 2, 0, "the second attempt writes"),
+        (&[f(EINVAL)], &[], 2, 0, "the second attempt writes"),
+    ];
+    for mode in SLEEPER_MODES {
+        for (writes, reads, write_count, read_count, reaction) in cases {
+            let what = format!("{mode:?}, writes {writes:?}, reads {reads:?}");
+            wake_against_sleeper(
+                mode,
+                |np| vec![wake_write(np).plan(writes), wake_read(np).plan(reads)],
+                |np, faults, asleep, woke| {
+                    assert_eq!(woke, Ok(()), "{what}");
+                    assert_eq!(expect_woken(np, asleep, &what), Ok(0), "{what}");
+                    assert_eq!(faults.count(0), write_count, "{what}: writes");
+                    assert_eq!(faults.count(1), read_count, "{what}: reads");
+                    assert_eq!(common::eventfd_count(np.raw_wake_fd()), 1, "{what}: edges");
+                    report(faults, &format!("wake: {reaction}; Ok, sleeper woken"));
+                },
+            );
+        }
+    }
+}
+
+/// The wake's write fails twice (a failure the retry cannot repair): `wake` returns the error
+/// and the wake stays pending. The sleeper is not woken by it (the documented limit: the
+/// guarantee holds under any single failure); the next blocking poll returns at once, and the
+/// next `wake` writes again and wakes the sleeper. Also with the read-back failing twice.
+#[test]
+fn wake_write_failing_twice_returns_the_error_and_keeps_the_wake_pending() {
+    let Some(_serial) = serial() else { return };
+    let f = Action::Fail;
+    // (write plan, read-back plan, error, writes, reads)
+    let cases: [(&[Action], &[Action], i32, usize, usize); 3] = [
+        (&[f(EBADF), f(EBADF)], &[], EBADF, 2, 0),
+        (&[f(EINVAL), f(EINVAL)], &[], EINVAL, 2, 0),
+        (&[f(EAGAIN), f(EAGAIN)], &[f(EINVAL), f(EINVAL)], EINVAL, 2, 2),
+    ];
+    for mode in SLEEPER_MODES {
+        for (writes, reads, e, write_count, read_count) in cases {
+            for blocking_poll_first in [false, true] {
+                let what = format!("{mode:?}, writes {writes:?}, reads {reads:?}");
+                wake_against_sleeper(
+                    mode,
+                    |np| vec![wake_write(np).plan(writes), wake_read(np).plan(reads)],
+                    |np, faults, asleep, woke| {
+                        assert_eq!(woke, Err(errno(e)), "{what}");
+                        assert_eq!(faults.count(0), write_count, "{what}: writes");
+                        assert_eq!(faults.count(1), read_count, "{what}: reads");
+                        assert_eq!(common::eventfd_count(np.raw_wake_fd()), 0, "{what}");
+                        expect_still_asleep(asleep, &what);
+                        if blocking_poll_first {
+                            // Pending: a new blocking poll does not sleep, and consumes it.
+                            let r = poll_bounded(np, -1, None, &what);
+                            assert_eq!(r, Ok(0), "{what}: the next blocking poll");
+                        }
+                        // The next wake writes (through the filter: its plan is used up).
+                        assert_eq!(filtered(faults, || np.wake()), Ok(()), "{what}");
+                        assert_eq!(faults.count(0), write_count + 1, "{what}: writes");
+                        assert_eq!(expect_woken(np, asleep, &what), Ok(0), "{what}");
+                        report(faults, "wake returns it, wake stays pending, next wake writes");
+                    },
+                );
+            }
+        }
+    }
+}
+
+/// Issue 12, defect 2: a wake coalesced behind a write in flight. Thread A's wake writes for
+/// the sleeper and its write is held in flight; thread B's wake finds it and returns `Ok`
+/// without a system call; A's write then fails (`EBADF`, `EINVAL`). A tries once more, returns
+/// `Ok`, and the sleeper wakes: B's `Ok` was kept. (The old library returned A's error, dropped
+/// the flag, and the sleeper slept on.) Then both of A's attempts failing: A returns the error,
+/// and the next wake writes again.
+#[test]
+fn coalesced_wake_behind_a_failing_write_still_wakes_the_sleeper() {
+    let Some(_serial) = serial() else { return };
+    for mode in SLEEPER_MODES {
+        for e in [EBADF, EINVAL] {
+            for fail_twice in [false, true] {
+                let what = format!("{mode:?}, {}, twice: {fail_twice}", name(e));
+                let np = poller();
+                mode.apply(&np);
+                let second = if fail_twice {
+                    Action::Fail(e)
+                } else {
+                    Action::Continue
+                };
+                let a_faults = Faults::new(vec![wake_write(&np).plan(&[Action::Hold, second])]);
+                let b_faults = Faults::new(vec![wake_write(&np)]);
+                std::thread::scope(|s| {
+                    let asleep = sleeper(s, &np, mode.delay(), None);
+                    wait_asleep(&np, &asleep, mode.wait_call().1);
+                    let a = s.spawn(|| {
+                        a_faults.attach().expect("attach A's filter");
+                        np.wake()
+                    });
+                    let held = a_faults.wait_held(DEADLINE);
+                    assert_eq!(filtered(&b_faults, || np.wake()), Ok(()), "{what}: B");
+                    assert_eq!(b_faults.count(0), 0, "{what}: B made a system call");
+                    a_faults.release(held, Action::Fail(e));
+                    let a = a.join().expect("A panicked");
+                    assert_eq!(a_faults.count(0), 2, "{what}: A's writes");
+                    if fail_twice {
+                        assert_eq!(a, Err(errno(e)), "{what}: A");
+                        expect_still_asleep(&asleep, &what);
+                        assert_eq!(filtered(&b_faults, || np.wake()), Ok(()), "{what}");
+                        assert_eq!(b_faults.count(0), 1, "{what}: the next wake writes");
+                    } else {
+                        assert_eq!(a, Ok(()), "{what}: A");
+                    }
+                    assert_eq!(expect_woken(&np, &asleep, &what), Ok(0), "{what}");
+                    assert_eq!(common::eventfd_count(np.raw_wake_fd()), 1, "{what}");
+                });
+                report(
+                    &a_faults,
+                    if fail_twice {
+                        "held write failed twice: A returns it, wake pending, next wake writes"
+                    } else {
+                        "held write failed once under a coalesced wake: A retries, Ok, sleeper woken"
+                    },
+                );
+            }
+        }
+    }
+}
