@@ -486,3 +486,129 @@ fn coalesced_wake_behind_a_failing_write_still_wakes_the_sleeper() {
         }
     }
 }
+
+/// The poll's wait hit by `EINTR`, in each delay mode: `poll(-1)` retries it (and then sleeps
+/// until woken), `poll(30 s)` returns `Ok(0)` so that its caller recomputes the delay (through
+/// `epoll_pwait` and `epoll_pwait2`), `poll(0)` retries it; a blocking poll that finds a wake
+/// pending waits with timeout 0 and retries it too. Exact wait counts.
+///
+/// Real: `EINTR` for a blocking wait (a signal handler without `SA_RESTART`; see
+/// `hardening_signals.rs`). A wait with timeout 0 never sleeps, and the kernel checks for
+/// signals only before sleeping, so `poll(0)` cannot really get it.
+#[test]
+fn poll_wait_eintr_in_each_delay_mode() {
+    let Some(_serial) = serial() else { return };
+    let eintr_once = |mode: Mode| vec![mode.wait_rule().plan(&[Action::Fail(EINTR)])];
+
+    // poll(-1): retried, then asleep until the wake.
+    let np = poller();
+    let faults = Faults::new(eintr_once(Mode::Forever));
+    std::thread::scope(|s| {
+        let asleep = sleeper(s, &np, -1, Some(&faults));
+        faults.wait_count(0, 2, DEADLINE);
+        wait_asleep(&np, &asleep, libc::SYS_epoll_pwait);
+        assert_eq!(np.wake(), Ok(()));
+        assert_eq!(expect_woken(&np, &asleep, "poll(-1), EINTR"), Ok(0));
+    });
+    assert_eq!(faults.count(0), 2, "poll(-1): waits");
+    report(&faults, "poll(-1) retries; woken by the next wake");
+
+    // poll(30 s), with and without epoll_pwait2: Ok(0) after one wait.
+    for mode in [Mode::Delay, Mode::Delay2] {
+        let np = poller();
+        mode.apply(&np);
+        let faults = Faults::new(eintr_once(mode));
+        assert_eq!(filtered(&faults, || np.poll(LONG, |_, _, _| {})), Ok(0), "{mode:?}");
+        assert_eq!(faults.count(0), 1, "{mode:?}: waits");
+        assert!(!np.has_sleeper(), "{mode:?}: a sleeper left counted");
+        report(&faults, "poll(delay > 0) returns Ok(0)");
+    }
+
+    // poll(0): retried.
+    let np = poller();
+    let faults = Faults::new(eintr_once(Mode::Forever));
+    assert_eq!(filtered(&faults, || np.poll(0, |_, _, _| {})), Ok(0), "poll(0)");
+    assert_eq!(faults.count(0), 2, "poll(0): waits");
+    report(&faults, "poll(0) retries");
+
+    // A blocking poll with a wake pending waits with timeout 0, and retries EINTR there.
+    for mode in SLEEPER_MODES {
+        let np = poller();
+        mode.apply(&np);
+        assert_eq!(np.wake(), Ok(()));
+        let faults = Faults::new(eintr_once(Mode::Forever));
+        assert_eq!(filtered(&faults, || np.poll(mode.delay(), |_, _, _| {})), Ok(0));
+        let waits = faults.calls(0);
+        assert_eq!(waits.len(), 2, "{mode:?}, wake pending: waits");
+        assert!(waits.iter().all(|c| c.args[3] == 0), "{mode:?}: a wait had a timeout");
+        report(&faults, "blocking poll with a wake pending: timeout-0 wait retried");
+    }
+}
+
+/// The poll's wait failing with another error (`EBADF`, `EFAULT`) is returned, in each delay
+/// mode, and a pending wake survives it: the next blocking poll returns at once. Also a sleeper
+/// whose wait fails after a wake wrote the edge for it: it returns the error, and the wake is
+/// still there for the next blocking poll.
+///
+/// Neither errno is real here: the poller owns its epoll descriptor (no `EBADF`) and passes a
+/// buffer on its own stack (no `EFAULT`).
+#[test]
+fn poll_wait_errors_are_returned_and_a_pending_wake_survives_them() {
+    let Some(_serial) = serial() else { return };
+    let fail_once = |e: i32| {
+        vec![
+            Mode::Forever.wait_rule().plan(&[Action::Fail(e)]),
+            Mode::Delay2.wait_rule().plan(&[Action::Fail(e)]),
+        ]
+    };
+    for e in [EBADF, EFAULT] {
+        for (mode, delay) in SLEEPER_MODES
+            .iter()
+            .map(|&m| (m, m.delay()))
+            .chain([(Mode::Forever, 0)])
+        {
+            let what = format!("{mode:?}, delay {delay}, {}", name(e));
+            // Without a wake: the error comes back.
+            let np = poller();
+            mode.apply(&np);
+            let faults = Faults::new(fail_once(e));
+            let r = filtered(&faults, || np.poll(delay, |_, _, _| {}));
+            assert_eq!(r, Err(errno(e)), "{what}");
+            assert_eq!(faults.count(0) + faults.count(1), 1, "{what}: waits");
+            assert!(!np.has_sleeper(), "{what}: a sleeper left counted");
+            report(&faults, "returned");
+
+            // With a wake pending: returned, and the wake is still pending.
+            let np = poller();
+            mode.apply(&np);
+            assert_eq!(np.wake(), Ok(()));
+            let faults = Faults::new(fail_once(e));
+            let r = filtered(&faults, || np.poll(delay, |_, _, _| {}));
+            assert_eq!(r, Err(errno(e)), "{what}, wake pending");
+            let next = poll_bounded(&np, -1, None, &what);
+            assert_eq!(next, Ok(0), "{what}: the next blocking poll");
+            report(&faults, "returned; the pending wake is kept");
+        }
+    }
+
+    // A sleeper held in its wait while a wake writes its edge; the wait then fails.
+    for mode in SLEEPER_MODES {
+        for e in [EBADF, EFAULT] {
+            let what = format!("held {mode:?}, {}", name(e));
+            let np = poller();
+            mode.apply(&np);
+            let faults = Faults::new(vec![mode.wait_rule().plan(&[Action::Hold])]);
+            std::thread::scope(|s| {
+                let asleep = sleeper(s, &np, mode.delay(), Some(&faults));
+                let held = faults.wait_held(DEADLINE);
+                assert!(np.has_sleeper(), "{what}");
+                assert_eq!(np.wake(), Ok(()), "{what}");
+                assert_eq!(common::eventfd_count(np.raw_wake_fd()), 1, "{what}");
+                faults.release(held, Action::Fail(e));
+                assert_eq!(expect_woken(&np, &asleep, &what), Err(errno(e)), "{what}");
+            });
+            assert_eq!(poll_bounded(&np, -1, None, &what), Ok(0), "{what}: next poll");
+            report(&faults, "sleeper returns it; the wake is kept for the next poll");
+        }
+    }
+}
