@@ -192,6 +192,24 @@ fn rescue(np: &Netpoll) {
     let _ = unsafe { libc::write(np.raw_wake_fd(), one.as_ptr().cast(), 8) };
 }
 
+/// Keeps a failing test from hanging: if an assertion fails inside a thread scope, lets every
+/// held call run and writes the eventfd, so that the scope's threads end and the test fails.
+struct Unstick<'a> {
+    np: &'a Netpoll,
+    faults: Vec<&'a Faults>,
+}
+
+impl Drop for Unstick<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for faults in &self.faults {
+                faults.release_all();
+            }
+            rescue(self.np);
+        }
+    }
+}
+
 /// What the sleeper's poll returned; fails the test if it did not return within [`DEADLINE`].
 fn expect_woken(np: &Netpoll, sleeper: &Sleeper, what: &str) -> Result<usize, Errno> {
     match sleeper.done.recv_timeout(DEADLINE) {
@@ -336,6 +354,7 @@ fn wake_against_sleeper(
     mode.apply(&np);
     let faults = Faults::new(rules(&np));
     std::thread::scope(|s| {
+        let _unstick = Unstick { np: &np, faults: vec![&faults] };
         let asleep = sleeper(s, &np, mode.delay(), None);
         wait_asleep(&np, &asleep, mode.wait_call().1);
         let woke = filtered(&faults, || np.wake());
@@ -451,6 +470,7 @@ fn coalesced_wake_behind_a_failing_write_still_wakes_the_sleeper() {
                 let a_faults = Faults::new(vec![wake_write(&np).plan(&[Action::Hold, second])]);
                 let b_faults = Faults::new(vec![wake_write(&np)]);
                 std::thread::scope(|s| {
+                    let _unstick = Unstick { np: &np, faults: vec![&a_faults, &b_faults] };
                     let asleep = sleeper(s, &np, mode.delay(), None);
                     wait_asleep(&np, &asleep, mode.wait_call().1);
                     let a = s.spawn(|| {
@@ -504,6 +524,7 @@ fn poll_wait_eintr_in_each_delay_mode() {
     let np = poller();
     let faults = Faults::new(eintr_once(Mode::Forever));
     std::thread::scope(|s| {
+        let _unstick = Unstick { np: &np, faults: vec![&faults] };
         let asleep = sleeper(s, &np, -1, Some(&faults));
         faults.wait_count(0, 2, DEADLINE);
         wait_asleep(&np, &asleep, libc::SYS_epoll_pwait);
@@ -599,6 +620,7 @@ fn poll_wait_errors_are_returned_and_a_pending_wake_survives_them() {
             mode.apply(&np);
             let faults = Faults::new(vec![mode.wait_rule().plan(&[Action::Hold])]);
             std::thread::scope(|s| {
+                let _unstick = Unstick { np: &np, faults: vec![&faults] };
                 let asleep = sleeper(s, &np, mode.delay(), Some(&faults));
                 let held = faults.wait_held(DEADLINE);
                 assert!(np.has_sleeper(), "{what}");
@@ -611,4 +633,139 @@ fn poll_wait_errors_are_returned_and_a_pending_wake_survives_them() {
             report(&faults, "sleeper returns it; the wake is kept for the next poll");
         }
     }
+}
+
+static REPORTED: PollDesc = PollDesc::new();
+
+/// Issue 12, defect 1: a non-blocking poll takes the wake's edge from a sleeper (held in its
+/// wait by the supervisor, so the edge is certainly left for the `poll(0)`), and its re-arm
+/// (`EPOLL_CTL_MOD` of the eventfd) fails once with `ENOMEM` or `ENOENT`. A fresh write repairs
+/// it: `poll(0)` returns `Ok`, and the sleeper wakes. (The old library dropped the wake and
+/// returned `Ok`; the sleeper slept on.) The fresh write hit by `EINTR` is retried. With the
+/// re-arm working, no write is made. In each sleeper mode.
+///
+/// Real: `ENOMEM` is listed for `epoll_ctl`, though `EPOLL_CTL_MOD` allocates nothing in
+/// current kernels; `ENOENT` cannot happen, the wake eventfd stays registered (nothing safe can
+/// remove it); `EINTR` cannot happen to an eventfd write (see above).
+#[test]
+fn rearm_failure_is_repaired_by_a_fresh_write_and_the_sleeper_wakes() {
+    let Some(_serial) = serial() else { return };
+    let f = Action::Fail;
+    // (re-arm plan, fresh-write plan, re-arms, fresh writes, what the library does)
+    let cases: [(&[Action], &[Action], usize, usize, &str); 4] = [
+        (&[], &[], 1, 0, "re-armed"),
+        (&[f(ENOMEM)], &[], 1, 1, "poll(0): fresh write, Ok, sleeper woken"),
+        (&[f(ENOENT)], &[], 1, 1, "poll(0): fresh write, Ok, sleeper woken"),
+        (&[f(ENOMEM)], &[f(EINTR)], 1, 2, "poll(0): fresh write retried, Ok, sleeper woken"),
+    ];
+    for mode in SLEEPER_MODES {
+        for (rearms, writes, rearm_count, write_count, reaction) in cases {
+            let what = format!("{mode:?}, re-arm {rearms:?}, write {writes:?}");
+            rearm_against_held_sleeper(mode, rearms, writes, |np, faults, asleep, polled| {
+                assert_eq!(polled, Ok(0), "{what}: poll(0)");
+                faults.release_sleeper();
+                assert_eq!(expect_woken(np, asleep, &what), Ok(0), "{what}");
+                assert_eq!(faults.poller.count(0), rearm_count, "{what}: re-arms");
+                assert_eq!(faults.poller.count(1), write_count, "{what}: fresh writes");
+                let edges = 1 + u64::from(write_count > 0);
+                assert_eq!(common::eventfd_count(np.raw_wake_fd()), edges, "{what}");
+                report(&faults.poller, reaction);
+            });
+        }
+    }
+}
+
+/// The re-arm and the fresh write both fail: `poll(0)` returns the write's error, after it
+/// reported the descriptor it collected, and the wake stays pending: the sleeper is not woken
+/// by it, but the next blocking poll returns at once, and the next wake writes again.
+#[test]
+fn rearm_and_fresh_write_failing_return_the_error_and_keep_the_wake_pending() {
+    let Some(_serial) = serial() else { return };
+    for mode in SLEEPER_MODES {
+        for e in [EBADF, EINVAL] {
+            for blocking_poll_first in [false, true] {
+                let what = format!("{mode:?}, {}, blocking poll first: {blocking_poll_first}", name(e));
+                let rearm = [Action::Fail(ENOMEM)];
+                let write = [Action::Fail(e)];
+                rearm_against_held_sleeper(mode, &rearm, &write, |np, faults, asleep, polled| {
+                    assert_eq!(polled, Err(errno(e)), "{what}: poll(0)");
+                    faults.release_sleeper();
+                    wait_asleep(np, asleep, mode.wait_call().1);
+                    expect_still_asleep(asleep, &what);
+                    if blocking_poll_first {
+                        assert_eq!(poll_bounded(np, -1, None, &what), Ok(0), "{what}");
+                    }
+                    assert_eq!(np.wake(), Ok(()), "{what}: the next wake");
+                    assert_eq!(expect_woken(np, asleep, &what), Ok(0), "{what}");
+                    assert_eq!(common::eventfd_count(np.raw_wake_fd()), 2, "{what}");
+                    report(
+                        &faults.poller,
+                        "poll(0) returns the write's error after its callbacks; wake pending",
+                    );
+                });
+            }
+        }
+    }
+}
+
+/// The filters of [`rearm_against_held_sleeper`]: the sleeper's (its wait held) and the
+/// non-blocking poller's (rule 0: the re-arm, rule 1: writes to the eventfd).
+struct RearmFaults {
+    sleeper: Faults,
+    held: Mutex<Option<seccomp::Held>>,
+    poller: Faults,
+}
+
+impl RearmFaults {
+    fn release_sleeper(&self) {
+        let held = self.held.lock().unwrap().take().expect("the sleeper is held");
+        self.sleeper.release(held, Action::Continue);
+    }
+}
+
+/// A sleeper in `mode` held in its wait; a wake writes its edge; a `poll(0)` on a thread whose
+/// re-arm and fresh writes follow `rearm` and `write` takes it, with a ready pipe that it
+/// reports exactly once. `check` gets the `poll(0)` result with the sleeper still held.
+fn rearm_against_held_sleeper(
+    mode: Mode,
+    rearm: &[Action],
+    write: &[Action],
+    check: impl FnOnce(&Netpoll, &RearmFaults, &Sleeper, Result<usize, Errno>),
+) {
+    let np = poller();
+    mode.apply(&np);
+    let (read_end, write_end) = rawpoll::pipe2(0).unwrap();
+    np.open(&read_end, &REPORTED).unwrap();
+    rawpoll::write(&write_end, b"x").unwrap();
+    let faults = RearmFaults {
+        sleeper: Faults::new(vec![mode.wait_rule().plan(&[Action::Hold])]),
+        held: Mutex::new(None),
+        poller: Faults::new(vec![
+            epoll_ctl_op("epoll_ctl(MOD, wake fd)", EPOLL_CTL_MOD)
+                .arg(0, np.raw_epoll_fd() as u64)
+                .arg(2, np.raw_wake_fd() as u64)
+                .plan(rearm),
+            wake_write(&np).plan(write),
+        ]),
+    };
+    std::thread::scope(|s| {
+        let _unstick = Unstick { np: &np, faults: vec![&faults.sleeper] };
+        let asleep = sleeper(s, &np, mode.delay(), Some(&faults.sleeper));
+        *faults.held.lock().unwrap() = Some(faults.sleeper.wait_held(DEADLINE));
+        assert!(np.has_sleeper());
+        assert_eq!(np.wake(), Ok(()));
+        assert_eq!(common::eventfd_count(np.raw_wake_fd()), 1);
+        let mut reported = 0;
+        let polled = filtered(&faults.poller, || {
+            np.poll(0, |pd, ready, _| {
+                assert!(std::ptr::eq(pd, &REPORTED) && ready.readable);
+                reported += 1;
+            })
+        });
+        assert_eq!(reported, 1, "poll(0) reported the ready pipe");
+        check(&np, &faults, &asleep, polled.map(|n| n - 1));
+        if faults.held.lock().unwrap().is_some() {
+            faults.release_sleeper();
+        }
+    });
 }

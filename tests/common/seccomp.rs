@@ -106,8 +106,9 @@ pub struct Call {
 }
 
 /// A call kept in flight by [`Action::Hold`].
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Held {
+    taken: bool,
     listener: RawFd,
     id: u64,
     log_index: usize,
@@ -283,13 +284,15 @@ impl Faults {
         }
     }
 
-    /// The oldest call held in flight; panics if none is held within `deadline`.
+    /// The oldest call held in flight and not yet returned by this; panics if none is held
+    /// within `deadline`.
     pub fn wait_held(&self, deadline: Duration) -> Held {
         let end = Instant::now() + deadline;
         let mut state = self.shared.lock();
         loop {
-            if !state.held.is_empty() {
-                return state.held.remove(0);
+            if let Some(held) = state.held.iter_mut().find(|h| !h.taken) {
+                held.taken = true;
+                return held.clone();
             }
             let left = end.saturating_duration_since(Instant::now());
             assert!(!left.is_zero(), "no call held within {deadline:?}");
@@ -305,8 +308,20 @@ impl Faults {
     /// Answers a held call (`Continue` or `Fail`).
     pub fn release(&self, held: Held, action: Action) {
         assert_ne!(action, Action::Hold, "a held call is released with an answer");
-        self.shared.lock().log[held.log_index].action = action;
+        {
+            let mut state = self.shared.lock();
+            state.held.retain(|h| h.id != held.id);
+            state.log[held.log_index].action = action;
+        }
         respond(held.listener, held.id, action);
+    }
+
+    /// Lets every call still held run (`Continue`): for a test that fails with calls held.
+    pub fn release_all(&self) {
+        let held = std::mem::take(&mut self.shared.lock().held);
+        for h in held {
+            respond(h.listener, h.id, Action::Continue);
+        }
     }
 
     /// The errnos injected so far: `(rule name, errno, how many)`, in first-seen order.
@@ -330,10 +345,7 @@ impl Drop for Faults {
     /// Lets every held call run, stops the supervisor, and closes the listeners (a filtered
     /// thread that is still alive then gets `ENOSYS` from the calls its filter matches).
     fn drop(&mut self) {
-        let held = std::mem::take(&mut self.shared.lock().held);
-        for h in held {
-            respond(h.listener, h.id, Action::Continue);
-        }
+        self.release_all();
         self.shared.lock().stop = true;
         self.shared.ring();
         if let Some(supervisor) = self.supervisor.take() {
@@ -470,6 +482,7 @@ fn receive(shared: &Shared, listener: RawFd) {
         if action == Action::Hold {
             let log_index = state.log.len() - 1;
             state.held.push(Held {
+                taken: false,
                 listener,
                 id: notif.id,
                 log_index,
