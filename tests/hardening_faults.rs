@@ -28,7 +28,8 @@ use rawpoll::{Errno, EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD};
 use seccomp::{Action, Faults, Rule};
 use rawpoll::AsRawFd;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Barrier, Mutex, MutexGuard, OnceLock};
 use std::thread::Scope;
 use std::time::{Duration, Instant};
 
@@ -768,4 +769,114 @@ fn rearm_against_held_sleeper(
             faults.release_sleeper();
         }
     });
+}
+
+/// Rounds of the racing tests.
+const ROUNDS: usize = 200;
+
+/// A thread that polls with -1 over and over until `stop`, sending each result.
+fn looping_sleeper<'s>(s: &'s Scope<'s, '_>, np: &'s Netpoll, stop: &'s AtomicBool) -> Sleeper {
+    let (tid_tx, tid_rx) = mpsc::channel();
+    let (done_tx, done) = mpsc::channel();
+    s.spawn(move || {
+        tid_tx.send(gettid()).unwrap();
+        while !stop.load(Ordering::Acquire) {
+            let _ = done_tx.send(np.poll(-1, |_, _, _| {}));
+        }
+    });
+    let tid = tid_rx.recv_timeout(DEADLINE).expect("the sleeper started");
+    Sleeper { tid, done }
+}
+
+/// Ends a [`looping_sleeper`].
+fn stop_sleeper(np: &Netpoll, stop: &AtomicBool) {
+    stop.store(true, Ordering::Release);
+    rescue(np);
+}
+
+/// Defect 1 with a real race: a sleeper truly asleep in the kernel, and a thread that wakes
+/// it and at once polls with 0, with every re-arm failing (`ENOMEM`). Whoever takes the edge,
+/// the sleeper returns in every round, and every edge the `poll(0)` took cost exactly one fresh
+/// write: writes = rounds + re-arms, and the eventfd counter counts them all.
+#[test]
+fn rearm_always_failing_racing_a_real_sleeper() {
+    let Some(_serial) = serial() else { return };
+    let np = poller();
+    let faults = Faults::new(vec![
+        epoll_ctl_op("epoll_ctl(MOD, wake fd)", EPOLL_CTL_MOD)
+            .arg(2, np.raw_wake_fd() as u64)
+            .then(Action::Fail(ENOMEM)),
+        wake_write(&np),
+    ]);
+    let stop = AtomicBool::new(false);
+    std::thread::scope(|s| {
+        let _unstick = Unstick { np: &np, faults: vec![] };
+        let asleep = looping_sleeper(s, &np, &stop);
+        let np = &np;
+        filtered(&faults, move || {
+            for round in 0..ROUNDS {
+                let what = format!("round {round}");
+                wait_asleep(np, &asleep, libc::SYS_epoll_pwait);
+                assert_eq!(np.wake(), Ok(()), "{what}: wake");
+                assert_eq!(np.poll(0, |_, _, _| {}), Ok(0), "{what}: poll(0)");
+                assert_eq!(expect_woken(np, &asleep, &what), Ok(0), "{what}");
+            }
+        });
+        stop_sleeper(&np, &stop);
+    });
+    let (rearms, writes) = (faults.count(0), faults.count(1));
+    assert_eq!(writes, ROUNDS + rearms, "one fresh write per failed re-arm");
+    // The rescue that stopped the sleeper wrote one more edge.
+    assert_eq!(common::eventfd_count(np.raw_wake_fd()), writes as u64 + 1);
+    println!("racing re-arm: {ROUNDS} rounds, poll(0) took the edge {rearms} times");
+    report(&faults, "racing: poll(0) writes a fresh edge, Ok, sleeper woken every round");
+}
+
+/// Defect 2 with a real race: in each round a filtered waker, whose every first write attempt
+/// fails (`EBADF`) and every second succeeds, and an unfiltered waker wake a sleeper truly
+/// asleep in the kernel at the same moment. Every wake returns `Ok` and the sleeper returns in
+/// every round; the filtered waker's writes come in pairs.
+#[test]
+fn failing_writes_racing_a_second_waker() {
+    let Some(_serial) = serial() else { return };
+    let np = poller();
+    let alternate: Vec<Action> = (0..4 * ROUNDS)
+        .flat_map(|_| [Action::Fail(EBADF), Action::Continue])
+        .collect();
+    let faults = Faults::new(vec![wake_write(&np).plan(&alternate)]);
+    let stop = AtomicBool::new(false);
+    let start = Barrier::new(2);
+    std::thread::scope(|s| {
+        let _unstick = Unstick { np: &np, faults: vec![] };
+        let asleep = looping_sleeper(s, &np, &stop);
+        let other = s.spawn(|| {
+            for _ in 0..ROUNDS {
+                start.wait();
+                assert_eq!(np.wake(), Ok(()), "the unfiltered waker");
+                start.wait();
+            }
+        });
+        let (np, start) = (&np, &start);
+        filtered(&faults, move || {
+            for round in 0..ROUNDS {
+                let what = format!("round {round}");
+                wait_asleep(np, &asleep, libc::SYS_epoll_pwait);
+                start.wait();
+                assert_eq!(np.wake(), Ok(()), "{what}: the filtered waker");
+                start.wait();
+                assert_eq!(expect_woken(np, &asleep, &what), Ok(0), "{what}");
+                // A wake that came after the sleeper's return may wake it once more.
+                wait_asleep(np, &asleep, libc::SYS_epoll_pwait);
+                while let Ok(r) = asleep.done.try_recv() {
+                    assert_eq!(r, Ok(0), "{what}: an extra return");
+                }
+            }
+        });
+        other.join().expect("the unfiltered waker panicked");
+        stop_sleeper(&np, &stop);
+    });
+    let writes = faults.count(0);
+    assert_eq!(writes % 2, 0, "the filtered waker's writes come in pairs");
+    println!("racing wakers: {ROUNDS} rounds, the filtered waker wrote {} times", writes / 2);
+    report(&faults, "racing: the failing waker writes again, Ok, sleeper woken every round");
 }
