@@ -185,7 +185,11 @@ impl Faults {
     pub fn new(rules: Vec<Rule>) -> Faults {
         // SAFETY: eventfd takes two integers; the result is checked before it is owned.
         let doorbell = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
-        assert!(doorbell >= 0, "eventfd: {}", std::io::Error::last_os_error());
+        assert!(
+            doorbell >= 0,
+            "eventfd: {}",
+            std::io::Error::last_os_error()
+        );
         let shared = Arc::new(Shared {
             rules,
             state: Mutex::new(State::default()),
@@ -256,7 +260,12 @@ impl Faults {
     /// The calls rule `rule` matched, in order.
     pub fn calls(&self, rule: usize) -> Vec<Call> {
         let state = self.shared.lock();
-        state.log.iter().filter(|c| c.rule == rule).copied().collect()
+        state
+            .log
+            .iter()
+            .filter(|c| c.rule == rule)
+            .copied()
+            .collect()
     }
 
     /// Waits until rule `rule` has matched `n` calls; panics after `deadline`.
@@ -307,7 +316,11 @@ impl Faults {
 
     /// Answers a held call (`Continue` or `Fail`).
     pub fn release(&self, held: Held, action: Action) {
-        assert_ne!(action, Action::Hold, "a held call is released with an answer");
+        assert_ne!(
+            action,
+            Action::Hold,
+            "a held call is released with an answer"
+        );
         {
             let mut state = self.shared.lock();
             state.held.retain(|h| h.id != held.id);
