@@ -270,41 +270,43 @@ impl Faults {
 
     /// Waits until rule `rule` has matched `n` calls; panics after `deadline`.
     pub fn wait_count(&self, rule: usize, n: usize, deadline: Duration) {
-        let end = Instant::now() + deadline;
-        let mut state = self.shared.lock();
-        loop {
-            let seen = state.log.iter().filter(|c| c.rule == rule).count();
-            if seen >= n {
-                return;
-            }
-            let left = end.saturating_duration_since(Instant::now());
-            assert!(
-                !left.is_zero(),
-                "rule {} ({}) matched {seen} calls, not {n}, within {deadline:?}",
-                rule,
-                self.shared.rules[rule].name
-            );
-            state = self
-                .shared
-                .changed
-                .wait_timeout(state, left)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
+        let name = self.shared.rules[rule].name;
+        self.wait_until(
+            deadline,
+            &format!("rule {rule} ({name}) matching {n} calls"),
+            |state| {
+                let seen = state.log.iter().filter(|c| c.rule == rule).count();
+                (seen >= n).then_some(())
+            },
+        )
     }
 
     /// The oldest call held in flight and not yet returned by this; panics if none is held
     /// within `deadline`.
     pub fn wait_held(&self, deadline: Duration) -> Held {
+        self.wait_until(deadline, "a call held", |state| {
+            let held = state.held.iter_mut().find(|h| !h.taken)?;
+            held.taken = true;
+            Some(held.clone())
+        })
+    }
+
+    /// Waits until `ready` returns a value, re-checking whenever the supervisor logs a call;
+    /// panics after `deadline`.
+    fn wait_until<T>(
+        &self,
+        deadline: Duration,
+        what: &str,
+        mut ready: impl FnMut(&mut State) -> Option<T>,
+    ) -> T {
         let end = Instant::now() + deadline;
         let mut state = self.shared.lock();
         loop {
-            if let Some(held) = state.held.iter_mut().find(|h| !h.taken) {
-                held.taken = true;
-                return held.clone();
+            if let Some(value) = ready(&mut state) {
+                return value;
             }
             let left = end.saturating_duration_since(Instant::now());
-            assert!(!left.is_zero(), "no call held within {deadline:?}");
+            assert!(!left.is_zero(), "no {what} within {deadline:?}");
             state = self
                 .shared
                 .changed
