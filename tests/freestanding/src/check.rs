@@ -2,7 +2,7 @@
 
 use crate::{print, print_errno, print_hex, print_i64, print_u64};
 use rawpoll::netpoll::{Ready, Tag};
-use rawpoll::{AsRawFd, Errno, OwnedFd};
+use rawpoll::Errno;
 
 /// A value a case can print when it does not match.
 pub trait Show {
@@ -196,13 +196,6 @@ impl<A: Show, B: Show, C: Show> Show for (A, B, C) {
         print(", ");
         self.2.show();
         print(")");
-    }
-}
-
-impl Show for OwnedFd {
-    fn show(&self) {
-        print("fd ");
-        self.as_raw_fd().show();
     }
 }
 

@@ -93,16 +93,18 @@ pub fn print(s: &str) {
 
 /// Formats `value` in decimal into `buf`, returning the digits.
 pub fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    // No indexing: nothing here can panic, so a binary that prints only numbers carries no
+    // panic path (the demo's size counts).
     let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (value % 10) as u8;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
         value /= 10;
+        start -= 1;
         if value == 0 {
             break;
         }
     }
-    &buf[start..]
+    buf.get(start..).unwrap_or(&[])
 }
 
 /// Writes `value` in decimal to stdout.
@@ -285,7 +287,15 @@ pub fn share<T: Sync>(value: T) -> Result<&'static T, Errno> {
     if core::mem::align_of::<T>() > PAGE {
         return Err(Errno::EINVAL);
     }
-    let place = map_shared(core::mem::size_of::<T>().max(1))?.cast::<T>();
+    let place = match map_shared(core::mem::size_of::<T>().max(1)) {
+        Ok(place) => place.cast::<T>(),
+        Err(e) => {
+            // Not dropped: a value meant to be shared for good has nothing to release yet, and
+            // its `Drop` would only cost the demo's size.
+            core::mem::forget(value);
+            return Err(e);
+        }
+    };
     // SAFETY: the mapping is fresh, page-aligned (at least `T`'s alignment, checked above),
     // large enough, writable and never unmapped, so the reference lives as long as the process.
     unsafe {
@@ -335,11 +345,23 @@ pub fn resume(pid: i32) -> Result<(), Errno> {
     kill(pid, linux_raw_sys::general::SIGCONT)
 }
 
-/// Sleeps about `ms` milliseconds: an `epoll_pwait` on an empty epoll set of its own.
-pub fn sleep_ms(ms: i32) {
-    if let Ok(own) = rawpoll::epoll_create1(rawpoll::EPOLL_CLOEXEC) {
-        let _ = rawpoll::epoll_pwait(&own, &mut [rawpoll::EpollEvent::zeroed()], ms);
-    }
+/// Sleeps about `ms` milliseconds (`nanosleep`; a signal may end it early).
+pub fn sleep_ms(ms: u32) {
+    // The `struct timespec` nanosleep takes: two C longs on every target (32-bit ones included,
+    // where this call keeps the old 32-bit layout).
+    let duration: [isize; 2] = [(ms / 1000) as isize, (ms % 1000) as isize * 1_000_000];
+    // SAFETY: the kernel reads the timespec at `duration`; the remainder pointer is null.
+    let _ = unsafe {
+        syscall6(
+            linux_raw_sys::general::__NR_nanosleep as usize,
+            duration.as_ptr() as usize,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
 }
 
 /// Waits, in 1 ms naps, until `ready()` holds; gives up after 10,000 naps (about 10 s) and
