@@ -10,7 +10,7 @@ use rawpoll::*;
 use rawpoll_freestanding::check::Checker;
 use rawpoll_freestanding::{
     counter_read, counter_write, entry, exit, exit_code, fcntl_getfd, fd_is_open, fork, print,
-    resume, share, sleep_ms, stop, wait, wait_until,
+    resume, share, sleep_ms, stop, wait, wait_until, woken_by_a_child,
 };
 
 entry!(main);
@@ -535,21 +535,26 @@ fn io_safety_cases(c: &mut Checker) {
     );
 }
 
+/// A new epoll instance and a new non-blocking eventfd at `initval`, registered in it for
+/// `EPOLLIN` with `data`; `None` (after a failed case) if either cannot be had.
+fn epoll_with_eventfd(c: &mut Checker, initval: u32, data: u64) -> Option<(OwnedFd, OwnedFd)> {
+    let ep = c.need("epoll_create1", epoll_create1(EPOLL_CLOEXEC))?;
+    let efd = c.need("eventfd", eventfd(initval, EFD_CLOEXEC | EFD_NONBLOCK))?;
+    let event = EpollEvent::new(EPOLLIN, data);
+    c.need(
+        "epoll_ctl ADD",
+        epoll_ctl(&ep, EPOLL_CTL_ADD, &efd, Some(&event)),
+    )?;
+    Some((ep, efd))
+}
+
 /// `epoll_pwait`'s fifth and sixth arguments (sigmask, sigsetsize) decide the result: this is
 /// what catches a stub that loses them (MIPS o32 stack slots, i386 ebp).
 fn six_argument_cases(c: &mut Checker) {
-    let (Some(ep), Some(efd)) = (
-        c.need("epoll_create1", epoll_create1(EPOLL_CLOEXEC)),
-        c.need("eventfd", eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK)),
-    ) else {
+    // `_efd` stays open: its event is what the waits below report.
+    let Some((ep, _efd)) = epoll_with_eventfd(c, 1, 42) else {
         return;
     };
-    let _ = epoll_ctl(
-        &ep,
-        EPOLL_CTL_ADD,
-        &efd,
-        Some(&EpollEvent::new(EPOLLIN, 42)),
-    );
     let mut mask = SigSet::empty();
     let _ = mask.add(10);
     let mut events = [EpollEvent::zeroed(); 2];
@@ -655,18 +660,9 @@ fn process_cases(c: &mut Checker) {
         }
     }
     // A blocking epoll_pwait(-1) in the parent is woken by the child's eventfd write.
-    let (Some(ep), Some(efd)) = (
-        c.need("epoll_create1", epoll_create1(EPOLL_CLOEXEC)),
-        c.need("eventfd", eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-    ) else {
+    let Some((ep, efd)) = epoll_with_eventfd(c, 0, 0x1234_5678_9abc_def0) else {
         return;
     };
-    let _ = epoll_ctl(
-        &ep,
-        EPOLL_CTL_ADD,
-        &efd,
-        Some(&EpollEvent::new(EPOLLIN, 0x1234_5678_9abc_def0)),
-    );
     match fork() {
         Ok(0) => {
             // Give the parent time to block first (it is woken either way).
@@ -1104,40 +1100,18 @@ fn sleeper_cases(c: &mut Checker) {
         return;
     };
     c.eq("  init", np.init(), Ok(()));
-    wake_for_a_sleeper(c, np);
+    // The parent sleeps in `np`; a child sees it sleep and wakes it: one eventfd write.
+    woken_by_a_child(
+        c,
+        np,
+        [
+            "shared poller: poll(-1) woken by a child's wake -> 0",
+            "  child saw has_sleeper() true, its wake Ok -> exit 0",
+            "  the wake found a sleeper: exactly 1 eventfd write",
+        ],
+    );
+    c.eq("  has_sleeper() after it", np.has_sleeper(), false);
     wake_edge_given_back(c, np);
-}
-
-/// The parent sleeps in `np`; a child sees it sleep and wakes it: one eventfd write.
-fn wake_for_a_sleeper(c: &mut Checker, np: &'static Netpoll) {
-    match fork() {
-        Ok(0) => exit(match (wait_until(|| np.has_sleeper()), np.wake()) {
-            (false, _) => 1,
-            (true, Err(_)) => 2,
-            (true, Ok(())) => 0,
-        }),
-        Ok(pid) => {
-            c.eq(
-                "shared poller: poll(-1) woken by a child's wake -> 0",
-                np.poll(-1, |_, _, _| {}),
-                Ok(0),
-            );
-            c.eq(
-                "  child saw has_sleeper() true, its wake Ok -> exit 0",
-                wait(pid).map(exit_code),
-                Ok(Some(0)),
-            );
-            c.eq(
-                "  the wake found a sleeper: exactly 1 eventfd write",
-                counter_read(np.raw_wake_fd()),
-                Ok(1),
-            );
-            c.eq("  has_sleeper() after it", np.has_sleeper(), false);
-        }
-        Err(e) => {
-            c.eq("fork", Err(e), Ok(0));
-        }
-    }
 }
 
 /// A child sleeps in `np` and is stopped there, so it cannot take the wake's edge: the parent's

@@ -26,7 +26,7 @@ use rawpoll::*;
 use rawpoll_freestanding::check::Checker;
 use rawpoll_freestanding::{
     counter_read, counter_write, entry, exit, exit_code, fd_is_open, fork, print, print_u64, share,
-    wait, wait_until,
+    wait, wait_until, woken_by_a_child,
 };
 
 entry!(main);
@@ -372,30 +372,16 @@ fn saturation(c: &mut Checker) {
     );
     c.eq("  the next poll(-1) returns at once -> 0", poll(-1), Ok(0));
     // The parent sleeps; a child wakes it on the full counter.
-    match fork() {
-        Ok(0) => exit(waker(np, || np.has_sleeper(), 1)),
-        Ok(pid) => {
-            c.eq(
-                "  a child's wake on the full counter ends the parent's poll(-1) -> 0",
-                poll(-1),
-                Ok(0),
-            );
-            c.eq(
-                "  child saw the sleeper, its wake Ok -> exit 0",
-                wait(pid).map(exit_code),
-                Ok(Some(0)),
-            );
-            c.eq(
-                "  that wake read the counter back to 0 and wrote 1",
-                counter_read(fd),
-                Ok(1),
-            );
-            c.eq("  has_sleeper() after it -> false", np.has_sleeper(), false);
-        }
-        Err(e) => {
-            c.eq("fork", Err(e), Ok(0));
-        }
-    }
+    woken_by_a_child(
+        c,
+        np,
+        [
+            "  a child's wake on the full counter ends the parent's poll(-1) -> 0",
+            "  child saw the sleeper, its wake Ok -> exit 0",
+            "  that wake read the counter back to 0 and wrote 1",
+        ],
+    );
+    c.eq("  has_sleeper() after it -> false", np.has_sleeper(), false);
 
     c.eq(
         "the next wake, nobody asleep -> Ok, no write (counter 0 -> EAGAIN)",

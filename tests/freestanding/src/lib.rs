@@ -6,6 +6,7 @@
 
 pub mod check;
 
+use rawpoll::netpoll::Netpoll;
 use rawpoll::raw::{self, syscall6};
 use rawpoll::{BorrowedFd, Errno, RawFd};
 
@@ -170,6 +171,11 @@ pub fn fork() -> Result<i32, Errno> {
 
 /// Waits for child `pid` (`wait4`), returning its raw wait status.
 pub fn wait(pid: i32) -> Result<i32, Errno> {
+    wait4(pid, 0)
+}
+
+/// `wait4(pid, &status, options, NULL)`, retrying `EINTR`; returns the raw status.
+fn wait4(pid: i32, options: u32) -> Result<i32, Errno> {
     let mut status: i32 = 0;
     loop {
         // SAFETY: the kernel writes one int into `status`; rusage is null.
@@ -178,7 +184,7 @@ pub fn wait(pid: i32) -> Result<i32, Errno> {
                 raw::SYS_WAIT4,
                 pid as usize,
                 &mut status as *mut i32 as usize,
-                0,
+                options as usize,
                 0,
                 0,
                 0,
@@ -316,27 +322,10 @@ pub fn kill(pid: i32, signal: u32) -> Result<(), Errno> {
 pub fn stop(pid: i32) -> Result<(), Errno> {
     use linux_raw_sys::general as k;
     kill(pid, k::SIGSTOP)?;
-    let mut status: i32 = 0;
-    loop {
-        // SAFETY: the kernel writes one int into `status`; rusage is null.
-        let r = unsafe {
-            syscall6(
-                raw::SYS_WAIT4,
-                pid as usize,
-                &mut status as *mut i32 as usize,
-                k::WUNTRACED as usize,
-                0,
-                0,
-                0,
-            )
-        };
-        match Errno::result(r) {
-            // Stopped: the low byte is 0x7f.
-            Ok(_) if status & 0xff == 0x7f => return Ok(()),
-            Ok(_) => return Err(Errno::ECHILD),
-            Err(e) if e == Errno::EINTR => continue,
-            Err(e) => return Err(e),
-        }
+    // Stopped: the status's low byte is 0x7f.
+    match wait4(pid, k::WUNTRACED)? {
+        status if status & 0xff == 0x7f => Ok(()),
+        _ => Err(Errno::ECHILD),
     }
 }
 
@@ -374,4 +363,27 @@ pub fn wait_until(ready: impl Fn() -> bool) -> bool {
         sleep_ms(1);
     }
     ready()
+}
+
+/// Forks a child that waits (bounded) until a thread sleeps in `np` and then wakes it once,
+/// while this process is that sleeper (`np.poll(-1)`). Checks, under `names`: the poll returns
+/// 0; the child saw the sleeper and its wake returned Ok (exit 0); the wake eventfd's counter
+/// holds exactly that wake's one write (read back to zero here).
+pub fn woken_by_a_child(c: &mut check::Checker, np: &Netpoll, names: [&str; 3]) {
+    let [polled, exited, written] = names;
+    match fork() {
+        Ok(0) => exit(if wait_until(|| np.has_sleeper()) && np.wake() == Ok(()) {
+            0
+        } else {
+            1
+        }),
+        Ok(pid) => {
+            c.eq(polled, np.poll(-1, |_, _, _| {}), Ok(0));
+            c.eq(exited, wait(pid).map(exit_code), Ok(Some(0)));
+            c.eq(written, counter_read(np.raw_wake_fd()), Ok(1));
+        }
+        Err(e) => {
+            c.eq("fork", Err(e), Ok(0));
+        }
+    }
 }
