@@ -1,5 +1,6 @@
 //! Freestanding runtime support for rawpoll's own binaries: an entry point, process exit, output
-//! to stdout, a panic handler and fork/wait, all on top of rawpoll's raw layer. No std, no libc.
+//! to stdout, a panic handler, fork/wait/stop, memory shared with children and naps, all on top
+//! of rawpoll's raw layer. No std, no libc.
 //!
 //! A binary uses it with `rawpoll_freestanding::entry!(main);` where `main: fn() -> i32`.
 #![no_std]
@@ -241,9 +242,9 @@ pub fn counter_read(fd: RawFd) -> Result<u64, Errno> {
     Errno::result(r).map(|_| u64::from_ne_bytes(buf))
 }
 
-/// An 8-byte `write` of `value` to an eventfd on a bare number, through `syscall6`: the edge a
-/// sleeper-aware `wake` writes, made by a process that has no sleeper in its own copy of the
-/// poller (see [`counter_read`] for why no borrow is used).
+/// An 8-byte `write` of `value` to an eventfd on a bare number, through `syscall6` (see
+/// [`counter_read`] for why no borrow is used): to fill the wake counter, or to write from
+/// outside a poller the edge its `wake` writes for a sleeper.
 pub fn counter_write(fd: RawFd, value: u64) -> Result<(), Errno> {
     let buf = value.to_ne_bytes();
     // SAFETY: the kernel reads 8 bytes from `buf`.
