@@ -1,86 +1,81 @@
 //! rawpoll's demo: the Go runtime's netpoller in a freestanding static binary (no std, no libc,
 //! its own `_start`).
 //!
-//! It initialises a `Netpoll`, registers the read ends of two pipes, and forks a child that
-//! writes to the first pipe, wakes the poller, writes to the second and exits. The parent
-//! polls until both pipes reach end-of-file, printing a trace of every poll, then a summary;
-//! it exits 0 only if it read exactly what the child sent and the child exited 0 (which it does
-//! only if its `wake` succeeded).
+//! It initialises a `Netpoll` in memory shared with the child it forks (so the child shares it
+//! as another thread would: it sees the parent asleep in it, and its `wake` writes for that
+//! sleeper), registers the read ends of two pipes, and forks a child that writes to the first
+//! pipe, wakes the poller, writes to the second and exits. The parent polls until both pipes
+//! reach end-of-file, printing a trace of every poll, then a summary; it exits 0 only if it read
+//! exactly what the child sent and the child exited 0 (which it does only if its `wake`
+//! succeeded).
 //!
 //! Build and run it with `ci/demo` (host) or `ci/matrix demo` (every target under qemu).
 #![no_std]
 #![no_main]
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
-use rawpoll::{
-    close, epoll_create1, epoll_pwait, pipe2, read, write, EpollEvent, Errno, EFD_CLOEXEC,
-    EFD_NONBLOCK,
+use rawpoll::{pipe2, read, write, Errno, OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK};
+use rawpoll_freestanding::{
+    entry, exit, fork, print, print_bytes, print_u64, share, sleep_ms, wait,
 };
-use rawpoll_freestanding::{entry, exit, fork, print, print_bytes, print_u64, wait};
 
 entry!(main);
 
-static POLLER: Netpoll = Netpoll::new();
 static PIPES: [PollDesc; 2] = [PollDesc::new(), PollDesc::new()];
 const MESSAGES: [&[u8]; 2] = [b"hello", b"world!"];
 
-/// Reports a failed call (by errno number: the name table would double the binary's data).
-fn fail(what: &str, errno: Errno) -> i32 {
+/// Reports a failed call (by errno number: the name table would double the binary's data) and
+/// exits 1 (the kernel closes the descriptors).
+fn fail(what: &str, errno: Errno) -> ! {
     print("demo: ");
     print(what);
     print(" failed: errno ");
     print_u64(errno.raw() as u64);
     print("\n");
-    1
+    exit(1)
 }
 
-/// Sleeps about `ms` milliseconds (an `epoll_pwait` on an empty set of its own).
-fn sleep_ms(ms: i32) {
-    if let Ok(ep) = epoll_create1(EFD_CLOEXEC) {
-        let _ = epoll_pwait(ep, &mut [EpollEvent::zeroed()], ms);
-        let _ = close(ep);
-    }
-}
-
-fn child(write_ends: [i32; 2]) -> ! {
+fn child(poller: &Netpoll, first: OwnedFd, second: OwnedFd) -> ! {
     sleep_ms(20);
-    let _ = write(write_ends[0], MESSAGES[0]);
-    let _ = close(write_ends[0]);
+    let _ = write(&first, MESSAGES[0]);
+    drop(first);
     sleep_ms(20);
-    let woke = POLLER.wake().is_ok();
+    let woke = poller.wake().is_ok();
     sleep_ms(20);
-    let _ = write(write_ends[1], MESSAGES[1]);
-    let _ = close(write_ends[1]);
+    let _ = write(&second, MESSAGES[1]);
+    drop(second);
     exit(if woke { 0 } else { 1 })
+}
+
+/// A non-blocking pipe whose read end is registered with `poller` under `PIPES[i]`.
+fn registered_pipe(poller: &Netpoll, i: usize) -> (OwnedFd, OwnedFd) {
+    let (r, w) = pipe2(EFD_CLOEXEC | EFD_NONBLOCK).unwrap_or_else(|e| fail("pipe2", e));
+    let pd = &PIPES[i];
+    pd.set_user_data(i);
+    if let Err(e) = poller.open(&r, pd) {
+        fail("open", e)
+    }
+    (r, w)
 }
 
 fn main() -> i32 {
     print("rawpoll demo: Go's netpoller, no std\n");
-    if let Err(e) = POLLER.init() {
-        return fail("init", e);
-    }
-    let mut read_ends = [-1; 2];
-    let mut write_ends = [-1; 2];
-    for (i, pd) in PIPES.iter().enumerate() {
-        let [r, w] = match pipe2(EFD_CLOEXEC | EFD_NONBLOCK) {
-            Ok(fds) => fds,
-            Err(e) => return fail("pipe2", e),
-        };
-        pd.set_user_data(i);
-        if let Err(e) = POLLER.open(r, pd) {
-            return fail("open", e);
-        }
-        read_ends[i] = r;
-        write_ends[i] = w;
-    }
-    let pid = match fork() {
-        Ok(0) => child(write_ends),
-        Ok(pid) => pid,
-        Err(e) => return fail("fork", e),
+    let poller = match share(Netpoll::new()) {
+        Ok(poller) => poller,
+        Err(e) => fail("mmap", e),
     };
-    for w in write_ends {
-        let _ = close(w);
+    if let Err(e) = poller.init() {
+        fail("init", e);
     }
+    let (r0, w0) = registered_pipe(poller, 0);
+    let (r1, w1) = registered_pipe(poller, 1);
+    let pid = match fork() {
+        Ok(0) => child(poller, w0, w1),
+        Ok(pid) => pid,
+        Err(e) => fail("fork", e),
+    };
+    drop((w0, w1));
+    let read_ends = [r0, r1];
 
     let (mut polls, mut events, mut wakes, mut bytes) = (0u64, 0u64, 0u64, 0u64);
     let mut open_pipes = 2;
@@ -88,7 +83,7 @@ fn main() -> i32 {
     while open_pipes > 0 {
         polls += 1;
         let mut ready = [false; 2];
-        let n = POLLER.poll(-1, |pd, r| {
+        let n = poller.poll(-1, |pd, r, _| {
             if let Some(slot) = ready.get_mut(pd.user_data()) {
                 *slot = r.readable;
             }
@@ -106,10 +101,11 @@ fn main() -> i32 {
                 print_u64(n as u64);
                 print(" fd(s) ready\n");
             }
-            Err(e) => return fail("poll", e),
+            Err(e) => fail("poll", e),
         }
         // Edge-triggered: drain each ready pipe until it would block or reaches end-of-file.
-        for (i, fd) in read_ends.into_iter().enumerate() {
+        // A pipe at end-of-file is deregistered, so it is not reported (nor read) again.
+        for (i, fd) in read_ends.iter().enumerate() {
             while ready[i] {
                 let mut buf = [0u8; 16];
                 print("  pipe ");
@@ -117,8 +113,7 @@ fn main() -> i32 {
                 match read(fd, &mut buf) {
                     Ok(0) => {
                         print(": end of file\n");
-                        let _ = POLLER.close(fd);
-                        let _ = close(fd);
+                        let _ = poller.close(fd);
                         open_pipes -= 1;
                         ready[i] = false;
                     }
@@ -135,7 +130,7 @@ fn main() -> i32 {
                         print(": drained\n");
                         ready[i] = false;
                     }
-                    Err(e) => return fail("read", e),
+                    Err(e) => fail("read", e),
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! A tiny test harness for freestanding binaries: one line per case, then `N passed, N failed`.
 
 use crate::{print, print_errno, print_hex, print_i64, print_u64};
+use rawpoll::netpoll::{Ready, Tag};
 use rawpoll::Errno;
 
 /// A value a case can print when it does not match.
@@ -150,6 +151,18 @@ impl Checker {
         ok
     }
 
+    /// What a case needs to go on: `Some(value)` silently, or, on an error, one failed case
+    /// named `name` and `None`.
+    pub fn need<T>(&mut self, name: &str, result: Result<T, Errno>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.that(name, false, Err::<(), Errno>(e));
+                None
+            }
+        }
+    }
+
     /// Prints the closing `N passed, N failed` line and returns the exit status (1 on failure).
     pub fn finish(&self) -> i32 {
         print_u64(self.passed as u64);
@@ -174,10 +187,38 @@ impl<A: Show, B: Show> Show for (A, B) {
     }
 }
 
-impl Show for rawpoll::netpoll::Ready {
+impl<A: Show, B: Show, C: Show> Show for (A, B, C) {
     fn show(&self) {
-        print(if self.readable { "r" } else { "-" });
-        print(if self.writable { "w" } else { "-" });
-        print(if self.error { "e" } else { "-" });
+        print("(");
+        self.0.show();
+        print(", ");
+        self.1.show();
+        print(", ");
+        self.2.show();
+        print(")");
+    }
+}
+
+/// `rwech` (readable, writable, error, read_closed, hang_up; `-` where false), then the bits.
+impl Show for Ready {
+    fn show(&self) {
+        for (set, letter) in [
+            (self.readable, "r"),
+            (self.writable, "w"),
+            (self.error, "e"),
+            (self.read_closed, "c"),
+            (self.hang_up, "h"),
+        ] {
+            print(if set { letter } else { "-" });
+        }
+        print(" events ");
+        self.events.show();
+    }
+}
+
+impl Show for Tag {
+    fn show(&self) {
+        print("tag ");
+        self.bits().show();
     }
 }

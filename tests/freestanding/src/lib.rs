@@ -1,13 +1,15 @@
 //! Freestanding runtime support for rawpoll's own binaries: an entry point, process exit, output
-//! to stdout, a panic handler and fork/wait, all on top of rawpoll's raw layer. No std, no libc.
+//! to stdout, a panic handler, fork/wait/stop, memory shared with children and naps, all on top
+//! of rawpoll's raw layer. No std, no libc.
 //!
 //! A binary uses it with `rawpoll_freestanding::entry!(main);` where `main: fn() -> i32`.
 #![no_std]
 
 pub mod check;
 
+use rawpoll::netpoll::Netpoll;
 use rawpoll::raw::{self, syscall6};
-use rawpoll::{Errno, RawFd};
+use rawpoll::{BorrowedFd, Errno, RawFd};
 
 /// Defines the process entry point: calls `$main` and exits with its return value.
 #[macro_export]
@@ -75,8 +77,10 @@ fn panic(_: &core::panic::PanicInfo) -> ! {
 
 /// Writes all of `bytes` to stdout, retrying short writes; gives up on an error.
 pub fn print_bytes(mut bytes: &[u8]) {
+    // SAFETY: descriptor 1 is the stdout the process was started with; nothing here closes it.
+    let stdout = unsafe { BorrowedFd::borrow_raw(1) };
     while !bytes.is_empty() {
-        match rawpoll::write(1, bytes) {
+        match rawpoll::write(stdout, bytes) {
             Ok(n) => bytes = bytes.get(n..).unwrap_or(&[]),
             Err(e) if e == Errno::EINTR => {}
             Err(_) => return,
@@ -91,16 +95,18 @@ pub fn print(s: &str) {
 
 /// Formats `value` in decimal into `buf`, returning the digits.
 pub fn format_u64(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
+    // No indexing: nothing here can panic, so a binary that prints only numbers carries no
+    // panic path (the demo's size counts).
     let mut start = buf.len();
-    loop {
-        start -= 1;
-        buf[start] = b'0' + (value % 10) as u8;
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (value % 10) as u8;
         value /= 10;
+        start -= 1;
         if value == 0 {
             break;
         }
     }
-    &buf[start..]
+    buf.get(start..).unwrap_or(&[])
 }
 
 /// Writes `value` in decimal to stdout.
@@ -166,6 +172,11 @@ pub fn fork() -> Result<i32, Errno> {
 
 /// Waits for child `pid` (`wait4`), returning its raw wait status.
 pub fn wait(pid: i32) -> Result<i32, Errno> {
+    wait4(pid, 0)
+}
+
+/// `wait4(pid, &status, options, NULL)`, retrying `EINTR`; returns the raw status.
+fn wait4(pid: i32, options: u32) -> Result<i32, Errno> {
     let mut status: i32 = 0;
     loop {
         // SAFETY: the kernel writes one int into `status`; rusage is null.
@@ -174,7 +185,7 @@ pub fn wait(pid: i32) -> Result<i32, Errno> {
                 raw::SYS_WAIT4,
                 pid as usize,
                 &mut status as *mut i32 as usize,
-                0,
+                options as usize,
                 0,
                 0,
                 0,
@@ -197,10 +208,183 @@ pub fn exit_code(status: i32) -> Option<i32> {
     }
 }
 
-/// Is `fd` open? (`fcntl(fd, F_GETFD)` fails with EBADF exactly when it is not.)
-pub fn fd_is_open(fd: RawFd) -> bool {
+/// `fcntl(fd, F_GETFD)` on a bare number: `EBADF` exactly when `fd` is not open.
+pub fn fcntl_getfd(fd: RawFd) -> Result<usize, Errno> {
     const F_GETFD: usize = 1;
     // SAFETY: F_GETFD reads the descriptor flags and touches no memory.
-    let r = unsafe { syscall6(raw::SYS_FCNTL, fd as usize, F_GETFD, 0, 0, 0, 0) };
-    Errno::result(r) != Err(Errno::EBADF)
+    Errno::result(unsafe { syscall6(raw::SYS_FCNTL, fd as usize, F_GETFD, 0, 0, 0, 0) })
+}
+
+/// Is `fd` open? (`fcntl(fd, F_GETFD)` fails with EBADF exactly when it is not.)
+pub fn fd_is_open(fd: RawFd) -> bool {
+    fcntl_getfd(fd) != Err(Errno::EBADF)
+}
+
+/// An 8-byte `read` of an eventfd's counter on a bare number, through `syscall6`.
+///
+/// For the descriptors no borrow may be made of: the poller's wake eventfd (the poller owns it
+/// privately, see `rawpoll::netpoll`), and numbers that are deliberately not open (`EBADF`).
+/// `EAGAIN` is a non-blocking counter at zero.
+pub fn counter_read(fd: RawFd) -> Result<u64, Errno> {
+    let mut buf = [0u8; 8];
+    // SAFETY: the kernel writes at most 8 bytes into `buf`.
+    let r = unsafe {
+        syscall6(
+            raw::SYS_READ,
+            fd as usize,
+            buf.as_mut_ptr() as usize,
+            8,
+            0,
+            0,
+            0,
+        )
+    };
+    Errno::result(r).map(|_| u64::from_ne_bytes(buf))
+}
+
+/// An 8-byte `write` of `value` to an eventfd on a bare number, through `syscall6` (see
+/// [`counter_read`] for why no borrow is used): to fill the wake counter, or to write from
+/// outside a poller the edge its `wake` writes for a sleeper.
+pub fn counter_write(fd: RawFd, value: u64) -> Result<(), Errno> {
+    let buf = value.to_ne_bytes();
+    // SAFETY: the kernel reads 8 bytes from `buf`.
+    let r = unsafe {
+        syscall6(
+            raw::SYS_WRITE,
+            fd as usize,
+            buf.as_ptr() as usize,
+            8,
+            0,
+            0,
+            0,
+        )
+    };
+    Errno::result(r).map(|_| ())
+}
+
+/// `mmap(NULL, len, PROT_READ|PROT_WRITE, MAP_SHARED|MAP_ANONYMOUS, -1, 0)`: zeroed memory that
+/// the children `fork` makes afterwards share with this process (not a copy of it).
+fn map_shared(len: usize) -> Result<*mut u8, Errno> {
+    use linux_raw_sys::general as k;
+    let prot = (k::PROT_READ | k::PROT_WRITE) as usize;
+    let flags = (k::MAP_SHARED | k::MAP_ANONYMOUS) as usize;
+    // 32-bit targets: mmap2 (the same call with the offset in pages, here 0).
+    #[cfg(target_pointer_width = "32")]
+    // SAFETY: a new anonymous mapping at an address the kernel picks touches no existing memory.
+    let r = unsafe { syscall6(k::__NR_mmap2 as usize, 0, len, prot, flags, usize::MAX, 0) };
+    // s390x: __NR_mmap is the old mmap, which takes its six arguments in memory.
+    #[cfg(target_arch = "s390x")]
+    // SAFETY: the kernel reads the six arguments from `args`; as above otherwise.
+    let r = unsafe {
+        let args: [usize; 6] = [0, len, prot, flags, usize::MAX, 0];
+        syscall6(k::__NR_mmap as usize, args.as_ptr() as usize, 0, 0, 0, 0, 0)
+    };
+    #[cfg(all(target_pointer_width = "64", not(target_arch = "s390x")))]
+    // SAFETY: a new anonymous mapping at an address the kernel picks touches no existing memory.
+    let r = unsafe { syscall6(k::__NR_mmap as usize, 0, len, prot, flags, usize::MAX, 0) };
+    Errno::result(r).map(|address| address as *mut u8)
+}
+
+/// Moves `value` into memory shared with the children `fork` makes afterwards, for good (it is
+/// never unmapped nor dropped). A `Netpoll` placed there is one poller for the parent and its
+/// children, atomics and descriptors alike, as it is for the threads of one process: a child
+/// sees the parent sleep in it (`has_sleeper`) and its `wake` writes for that sleeper.
+pub fn share<T: Sync>(value: T) -> Result<&'static T, Errno> {
+    const PAGE: usize = 4096;
+    if core::mem::align_of::<T>() > PAGE {
+        return Err(Errno::EINVAL);
+    }
+    let place = match map_shared(core::mem::size_of::<T>().max(1)) {
+        Ok(place) => place.cast::<T>(),
+        Err(e) => {
+            // Not dropped: a value meant to be shared for good has nothing to release yet, and
+            // its `Drop` would only cost the demo's size.
+            core::mem::forget(value);
+            return Err(e);
+        }
+    };
+    // SAFETY: the mapping is fresh, page-aligned (at least `T`'s alignment, checked above),
+    // large enough, writable and never unmapped, so the reference lives as long as the process.
+    unsafe {
+        place.write(value);
+        Ok(&*place)
+    }
+}
+
+/// Sends signal `signal` to process `pid` (`kill`).
+pub fn kill(pid: i32, signal: u32) -> Result<(), Errno> {
+    // SAFETY: kill takes two integers and touches no memory of this process.
+    Errno::result(unsafe { syscall6(raw::SYS_KILL, pid as usize, signal as usize, 0, 0, 0, 0) })
+        .map(|_| ())
+}
+
+/// Stops child `pid` (`SIGSTOP`) and waits until it is stopped (`wait4` with `WUNTRACED`): from
+/// then on it runs no instruction, in user space or in the kernel, until [`resume`].
+pub fn stop(pid: i32) -> Result<(), Errno> {
+    use linux_raw_sys::general as k;
+    kill(pid, k::SIGSTOP)?;
+    // Stopped: the status's low byte is 0x7f.
+    match wait4(pid, k::WUNTRACED)? {
+        status if status & 0xff == 0x7f => Ok(()),
+        _ => Err(Errno::ECHILD),
+    }
+}
+
+/// Lets a child [`stop`] stopped run again (`SIGCONT`).
+pub fn resume(pid: i32) -> Result<(), Errno> {
+    kill(pid, linux_raw_sys::general::SIGCONT)
+}
+
+/// Sleeps about `ms` milliseconds (`nanosleep`; a signal may end it early).
+pub fn sleep_ms(ms: u32) {
+    // The `struct timespec` nanosleep takes: two C longs on every target (32-bit ones included,
+    // where this call keeps the old 32-bit layout).
+    let duration: [isize; 2] = [(ms / 1000) as isize, (ms % 1000) as isize * 1_000_000];
+    // SAFETY: the kernel reads the timespec at `duration`; the remainder pointer is null.
+    let _ = unsafe {
+        syscall6(
+            linux_raw_sys::general::__NR_nanosleep as usize,
+            duration.as_ptr() as usize,
+            0,
+            0,
+            0,
+            0,
+            0,
+        )
+    };
+}
+
+/// Waits, in 1 ms naps, until `ready()` holds; gives up after 10,000 naps (about 10 s) and
+/// returns whether it held.
+pub fn wait_until(ready: impl Fn() -> bool) -> bool {
+    for _ in 0..10_000 {
+        if ready() {
+            return true;
+        }
+        sleep_ms(1);
+    }
+    ready()
+}
+
+/// Forks a child that waits (bounded) until a thread sleeps in `np` and then wakes it once,
+/// while this process is that sleeper (`np.poll(-1)`). Checks, under `names`: the poll returns
+/// 0; the child saw the sleeper and its wake returned Ok (exit 0); the wake eventfd's counter
+/// holds exactly that wake's one write (read back to zero here).
+pub fn woken_by_a_child(c: &mut check::Checker, np: &Netpoll, names: [&str; 3]) {
+    let [polled, exited, written] = names;
+    match fork() {
+        Ok(0) => exit(if wait_until(|| np.has_sleeper()) && np.wake() == Ok(()) {
+            0
+        } else {
+            1
+        }),
+        Ok(pid) => {
+            c.eq(polled, np.poll(-1, |_, _, _| {}), Ok(0));
+            c.eq(exited, wait(pid).map(exit_code), Ok(Some(0)));
+            c.eq(written, counter_read(np.raw_wake_fd()), Ok(1));
+        }
+        Err(e) => {
+            c.eq("fork", Err(e), Ok(0));
+        }
+    }
 }
