@@ -12,13 +12,16 @@ use core::arch::asm;
 // - error: x0 in -4095..=-1 holds -errno (syscall.c: the handler's negative return)
 // - clobbered by the kernel: x0 among the general registers (kernel_exit reloads x1-x30, sp and
 //   NZCV from pt_regs); v0-v31 (the FP/SIMD registers, bits 0-127 of z0-z31) survive. With SVE,
-//   the bits of z0-z31 above 128, p0-p15 and FFR read as zero afterwards (sve.rst). p0-p15 and FFR
-//   are declared clobbered below: clobber-only names, accepted without `+sve` and free when the
-//   build has no SVE. The upper z bits cannot be declared: Rust names only v0-v31, whose clobber
-//   would also cost a spill of d8-d15 at every call site for bits the kernel keeps. That is safe
-//   because a scalable vector value exists in Rust code only through LLVM's loop vectorizer (no
-//   SVE intrinsics on stable), which does not vectorize a loop containing this block and reduces
-//   a vector loop's results to scalars before the loop ends, so no z value lives across the trap.
+//   the bits of z0-z31 above 128, p0-p15 and FFR read as zero afterwards (sve.rst). p0-p15 are
+//   declared clobbered below: clobber-only names, accepted without `+sve` and free when the build
+//   has no SVE. FFR is not: LLVM reserves it (it never keeps a value there; a first-faulting load
+//   writes it and `rdffr` reads it right after), and a clobber of it draws LLVM's "clobber list
+//   contains reserved registers: FFR" warning in every `+sve` build. The upper z bits cannot be
+//   declared: Rust names only v0-v31, whose clobber would also cost a spill of d8-d15 at every
+//   call site for bits the kernel keeps. That is safe because a scalable vector value exists in
+//   Rust code only through LLVM's loop vectorizer (no SVE intrinsics on stable), which does not
+//   vectorize a loop containing this block and reduces a vector loop's results to scalars before
+//   the loop ends, so no z value lives across the trap.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -58,7 +61,6 @@ pub(crate) unsafe fn syscall6(
             lateout("p13") _,
             lateout("p14") _,
             lateout("p15") _,
-            lateout("ffr") _,
             options(nostack, preserves_flags),
         );
     }

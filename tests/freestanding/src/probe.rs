@@ -259,15 +259,20 @@ mod arch {
     pub const STUB: &str = include_str!("../../../arch/aarch64.rs");
     pub const DECLARED: &[&str] = &[
         "x0", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12",
-        "p13", "p14", "p15", "ffr",
+        "p13", "p14", "p15",
     ];
     pub const RESTORED_BY_STUB: &[&str] = &[];
-    pub const SLOTS: usize = 32;
+    pub const SLOTS: usize = 49;
+    /// x0-x30 and NZCV; then, where the CPU has SVE, p0-p15, each set all-true before the trap
+    /// and counted (`cntp`, byte elements) after it; slot 48 is the vector length in bytes, 0
+    /// without SVE, which also tells the block whether to touch SVE at all.
     pub const NAMES: [&str; SLOTS] = [
         "x0", "x1", "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x11", "x12", "x13",
         "x14", "x15", "x16", "x17", "x18", "x19", "x20", "x21", "x22", "x23", "x24", "x25", "x26",
-        "x27", "x28", "x29", "x30", "nzcv",
+        "x27", "x28", "x29", "x30", "nzcv", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8",
+        "p9", "p10", "p11", "p12", "p13", "p14", "p15", "",
     ];
+    const VECTOR_BYTES: usize = 48;
     pub const NUMBER: usize = 8;
     pub const ARGS: [usize; 6] = [0, 1, 2, 3, 4, 5];
     /// NZCV: N and C set.
@@ -277,17 +282,41 @@ mod arch {
         super::split_negated(slots[RESULT])
     }
 
+    /// The SVE vector length in bytes (`prctl(PR_SVE_GET_VL)`), 0 if the CPU or kernel has no
+    /// SVE; an all-true predicate has that many byte elements.
+    pub fn prepare(slots: &mut [usize; SLOTS]) {
+        const PR_SVE_GET_VL: usize = 51;
+        const PR_SVE_VL_LEN_MASK: usize = 0xffff;
+        let vl = super::call(
+            linux_raw_sys::general::__NR_prctl as usize,
+            [PR_SVE_GET_VL, 0, 0, 0, 0, 0],
+        )
+        .map_or(0, |v| v & PR_SVE_VL_LEN_MASK);
+        for slot in &mut slots[32..] {
+            *slot = vl;
+        }
+        slots[VECTOR_BYTES] = vl;
+    }
+
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
     pub unsafe fn trap(regs: *mut super::Registers) {
         // SAFETY: every register the block writes is stored in its own frame first and reloaded
-        // last; `regs` is valid. The SVE predicates are declared as the stub declares them.
+        // last; `regs` is valid. The SVE predicates are declared as the stub declares them, and
+        // touched only when `prepare` found SVE.
         unsafe {
             core::arch::asm!(
+                ".arch_extension sve",
                 "sub sp, sp, #512",
                 ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30",
                 r"str x\i, [sp, #8*\i]",
                 ".endr",
+                "ldr x1, [x0, #8*48]",
+                "cbz x1, 1f",
+                ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+                r"ptrue p\i\().b",
+                ".endr",
+                "1:",
                 "ldr x1, [x0, #8*31]",
                 "msr nzcv, x1",
                 ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30",
@@ -305,6 +334,13 @@ mod arch {
                 r"ldr x1, [sp, #256 + 8*\i]",
                 r"str x1, [x0, #8*\i]",
                 ".endr",
+                "ldr x1, [x0, #8*48]",
+                "cbz x1, 2f",
+                ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15",
+                r"cntp x1, p\i, p\i\().b",
+                r"str x1, [x0, #8*(32 + \i)]",
+                ".endr",
+                "2:",
                 ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30",
                 r"ldr x\i, [sp, #8*\i]",
                 ".endr",
@@ -314,7 +350,6 @@ mod arch {
                 out("p4") _, out("p5") _, out("p6") _, out("p7") _,
                 out("p8") _, out("p9") _, out("p10") _, out("p11") _,
                 out("p12") _, out("p13") _, out("p14") _, out("p15") _,
-                out("ffr") _,
             );
         }
     }
@@ -830,6 +865,8 @@ fn probe(
             regs.slots[slot] = arg;
         }
     }
+    #[cfg(target_arch = "aarch64")]
+    arch::prepare(&mut regs.slots);
     let mut before = regs.slots;
     // SAFETY: the callers pass system calls whose pointers are valid for them.
     unsafe { arch::trap(&mut regs) };
