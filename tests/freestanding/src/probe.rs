@@ -150,10 +150,7 @@ mod arch {
     pub const ARGS: [usize; 6] = [5, 4, 3, 9, 7, 8];
     /// rflags: CF PF AF ZF SF OF set (bit 1 always reads 1, IF is not the program's).
     pub const FIXED: &[(usize, usize, usize)] = &[(15, 0x8d7, 0x8d5)];
-    pub const RESULT: usize = 0;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 0 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -212,10 +209,7 @@ mod arch {
     pub const ARGS: [usize; 6] = [1, 2, 3, 4, 5, 6];
     /// eflags: CF PF AF ZF SF OF set (bit 1 always reads 1, IF is not the program's).
     pub const FIXED: &[(usize, usize, usize)] = &[(7, 0x8d7, 0x8d5)];
-    pub const RESULT: usize = 0;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 0 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -277,10 +271,7 @@ mod arch {
     pub const ARGS: [usize; 6] = [0, 1, 2, 3, 4, 5];
     /// NZCV: N and C set.
     pub const FIXED: &[(usize, usize, usize)] = &[(31, 0xa000_0000, 0xf000_0000)];
-    pub const RESULT: usize = 0;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 0 };
 
     /// The SVE vector length in bytes (`prctl(PR_SVE_GET_VL)`), 0 if the CPU or kernel has no
     /// SVE; an all-true predicate has that many byte elements.
@@ -370,10 +361,7 @@ mod arch {
     pub const ARGS: [usize; 6] = [0, 1, 2, 3, 4, 5];
     /// APSR: N and C set (N Z C V Q compared).
     pub const FIXED: &[(usize, usize, usize)] = &[(15, 0xa000_0000, 0xf800_0000)];
-    pub const RESULT: usize = 0;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 0 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -430,10 +418,7 @@ mod arch {
     pub const NUMBER: usize = 11;
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, 8, 9];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    pub const RESULT: usize = 4;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 4 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -488,10 +473,12 @@ mod arch {
     /// Arguments five and six go on the stack (`usize::MAX`: not a register).
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, usize::MAX, usize::MAX];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    pub const RESULT: usize = 2;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_flagged(slots[RESULT], slots[7] != 0)
-    }
+    /// a3 ($7) non-zero on failure.
+    pub const ERRORS: super::Errors = super::Errors::Flagged {
+        result: 2,
+        flag: 7,
+        mask: usize::MAX,
+    };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -551,10 +538,12 @@ mod arch {
     pub const NUMBER: usize = 2;
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, 8, 9];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    pub const RESULT: usize = 2;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_flagged(slots[RESULT], slots[7] != 0)
-    }
+    /// a3 ($7) non-zero on failure.
+    pub const ERRORS: super::Errors = super::Errors::Flagged {
+        result: 2,
+        flag: 7,
+        mask: usize::MAX,
+    };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -612,11 +601,12 @@ mod arch {
     pub const ARGS: [usize; 6] = [3, 4, 5, 6, 7, 8];
     /// The condition register: a different, unlikely value in each field.
     pub const FIXED: &[(usize, usize, usize)] = &[(34, 0x9bd7_53ed, 0xffff_ffff)];
-    pub const RESULT: usize = 3;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        const CR0_SUMMARY_OVERFLOW: usize = 0x1000_0000;
-        super::split_flagged(slots[RESULT], slots[34] & CR0_SUMMARY_OVERFLOW != 0)
-    }
+    /// cr0.SO (0x1000_0000 of the condition register) set on failure.
+    pub const ERRORS: super::Errors = super::Errors::Flagged {
+        result: 3,
+        flag: 34,
+        mask: 0x1000_0000,
+    };
     /// Spreads the condition register of slot 34 over slots 34-41, one field each.
     pub fn fields(slots: &mut [usize; SLOTS]) {
         let cr = slots[34];
@@ -703,10 +693,7 @@ mod arch {
     pub const NUMBER: usize = 17;
     pub const ARGS: [usize; 6] = [10, 11, 12, 13, 14, 15];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    pub const RESULT: usize = 10;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 10 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -758,10 +745,7 @@ mod arch {
     pub const ARGS: [usize; 6] = [2, 3, 4, 5, 6, 7];
     /// Condition code 2, program mask 0 (`spm` takes them from bits 34-39).
     pub const FIXED: &[(usize, usize, usize)] = &[(16, 0x2000_0000, 0x3f00_0000)];
-    pub const RESULT: usize = 2;
-    pub fn split(slots: &[usize; SLOTS]) -> (usize, usize) {
-        super::split_negated(slots[RESULT])
-    }
+    pub const ERRORS: super::Errors = super::Errors::Negated { result: 2 };
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -793,35 +777,44 @@ mod arch {
     }
 }
 
-#[cfg_attr(
-    any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64"
-    ),
-    allow(dead_code)
-)]
-fn split_negated(ret: usize) -> (usize, usize) {
-    if ret > usize::MAX - 4095 {
-        (usize::MAX, ret.wrapping_neg())
-    } else {
-        (ret, 0)
-    }
+/// How an architecture reports failure, read from the registers the probe stored.
+enum Errors {
+    /// Slot `result` holds -errno in -4095..=-1.
+    #[cfg_attr(
+        any(
+            target_arch = "mips",
+            target_arch = "mips64",
+            target_arch = "powerpc64"
+        ),
+        allow(dead_code)
+    )]
+    Negated { result: usize },
+    /// Slot `flag` has a bit of `mask` set on failure, and slot `result` holds the errno.
+    #[cfg_attr(
+        not(any(
+            target_arch = "mips",
+            target_arch = "mips64",
+            target_arch = "powerpc64"
+        )),
+        allow(dead_code)
+    )]
+    Flagged {
+        result: usize,
+        flag: usize,
+        mask: usize,
+    },
 }
 
-#[cfg_attr(
-    not(any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64"
-    )),
-    allow(dead_code)
-)]
-fn split_flagged(ret: usize, failed: bool) -> (usize, usize) {
-    if failed {
-        (usize::MAX, ret)
-    } else {
-        (ret, 0)
+/// `(result, 0)` or `(usize::MAX, errno)`, as `syscall6` returns them.
+fn split(slots: &[usize; arch::SLOTS]) -> (usize, usize) {
+    match arch::ERRORS {
+        Errors::Negated { result } if slots[result] > usize::MAX - 4095 => {
+            (usize::MAX, slots[result].wrapping_neg())
+        }
+        Errors::Flagged { result, flag, mask } if slots[flag] & mask != 0 => {
+            (usize::MAX, slots[result])
+        }
+        Errors::Negated { result } | Errors::Flagged { result, .. } => (slots[result], 0),
     }
 }
 
@@ -871,7 +864,7 @@ fn probe(
     // SAFETY: the callers pass system calls whose pointers are valid for them.
     unsafe { arch::trap(&mut regs) };
     let mut after = regs.slots;
-    let result = arch::split(&after);
+    let result = split(&after);
     for &(slot, _, mask) in arch::FIXED {
         before[slot] &= mask;
         after[slot] &= mask;
