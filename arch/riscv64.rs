@@ -12,12 +12,11 @@ use core::arch::asm;
 // - error: a0 in -4095..=-1 holds -errno
 // - clobbered by the kernel: a0 (ret_from_exception reloads every other general register from
 //   pt_regs), and the whole vector state (v0-v31, vl, vtype): the V extension specification and
-//   vector.rst ("the vector registers are clobbered across system calls") say a system call does
-//   not preserve it. v0-v31 are
-//   listed as clobbers so that no vector value is kept live across the trap, and the block does
-//   not claim `preserves_flags`, which in Rust covers vl and vtype (without it, rustc tells LLVM
-//   that vl, vtype and fflags are clobbered); the general and floating-point registers are
-//   preserved.
+//   vector.rst ("Vector Register State Across System Calls") say a system call does not preserve
+//   it. v0-v31 are listed as clobbers so that no vector value is kept live across the trap, and
+//   the block does not claim `preserves_flags`, which in Rust covers vl and vtype (without it,
+//   rustc tells LLVM that vl, vtype and fflags are clobbered); the general and floating-point
+//   registers are preserved.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

@@ -67,9 +67,8 @@ const fn names_at(hay: &[u8], at: usize, name: &[u8]) -> bool {
 }
 
 /// Checks every `asm!(` block of `stub` (from `fn syscall6` on): each declares exactly the
-/// registers of `declared` as outputs (`out("…")` in any of its spellings), and names each of
-/// `restored` (registers the block saves and reloads itself) in its template.
-const fn stub_agrees(stub: &str, declared: &[&str], restored: &[&str]) -> bool {
+/// registers of `declared` as outputs (`out("…")` in any of its spellings).
+const fn stub_agrees(stub: &str, declared: &[&str]) -> bool {
     let text = stub.as_bytes();
     let mut at = find(text, b"fn syscall6", 0);
     let mut blocks = 0;
@@ -102,27 +101,19 @@ const fn stub_agrees(stub: &str, declared: &[&str], restored: &[&str]) -> bool {
         if outputs != declared.len() {
             return false;
         }
-        let mut r = 0;
-        while r < restored.len() {
-            if find(text, restored[r].as_bytes(), start) >= end {
-                return false;
-            }
-            r += 1;
-        }
         blocks += 1;
         at = end;
     }
 }
 
 const _: () = assert!(
-    stub_agrees(arch::STUB, arch::DECLARED, arch::RESTORED_BY_STUB),
+    stub_agrees(arch::STUB, arch::DECLARED),
     "tests/freestanding/src/probe.rs: the declared-clobber list disagrees with the stub's asm"
 );
 
-/// May the register of slot `name` change across the trap (declared by the stub or restored by
-/// it)?
+/// May the register of slot `name` change across the trap (the stub declares it)?
 fn may_change(name: &str) -> bool {
-    arch::DECLARED.contains(&name) || arch::RESTORED_BY_STUB.iter().any(|r| r.starts_with(name))
+    arch::DECLARED.contains(&name)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -140,7 +131,6 @@ fn sentinel(slot: usize) -> usize {
 mod arch {
     pub const STUB: &str = include_str!("../../../arch/x86_64.rs");
     pub const DECLARED: &[&str] = &["rax", "rcx", "r11"];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 16;
     pub const NAMES: [&str; SLOTS] = [
         "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "r8", "r9", "r10", "r11", "r12", "r13",
@@ -202,7 +192,6 @@ mod arch {
 mod arch {
     pub const STUB: &str = include_str!("../../../arch/x86.rs");
     pub const DECLARED: &[&str] = &["eax"];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 8;
     pub const NAMES: [&str; SLOTS] = ["eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "eflags"];
     pub const NUMBER: usize = 0;
@@ -255,7 +244,6 @@ mod arch {
         "x0", "p0", "p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p9", "p10", "p11", "p12",
         "p13", "p14", "p15",
     ];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 49;
     /// x0-x30 and NZCV; then, where the CPU has SVE, p0-p15, each set all-true before the trap
     /// and counted (`cntp`, byte elements) after it; slot 48 is the vector length in bytes, 0
@@ -350,7 +338,6 @@ mod arch {
 mod arch {
     pub const STUB: &str = include_str!("../../../arch/arm.rs");
     pub const DECLARED: &[&str] = &["r0"];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 16;
     /// r13 (sp) and r15 (pc) are not probed; slot 15 holds the APSR.
     pub const NAMES: [&str; SLOTS] = [
@@ -407,7 +394,6 @@ mod arch {
     pub const DECLARED: &[&str] = &[
         "$a0", "$t0", "$t1", "$t2", "$t3", "$t4", "$t5", "$t6", "$t7", "$t8",
     ];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 32;
     /// Indexed by register number; $zero and $sp are not probed.
     pub const NAMES: [&str; SLOTS] = [
@@ -460,8 +446,6 @@ mod arch {
     pub const DECLARED: &[&str] = &[
         "$2", "$7", "$3", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
     ];
-    /// The stub saves and reloads $1 around the trap itself (the `,` keeps `$10` from matching).
-    pub const RESTORED_BY_STUB: &[&str] = &["$1,"];
     pub const SLOTS: usize = 32;
     /// Indexed by register number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
     /// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns
@@ -528,8 +512,6 @@ mod arch {
     pub const DECLARED: &[&str] = &[
         "$2", "$7", "$3", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
     ];
-    /// The stub saves and reloads $1 around the trap itself (the `,` keeps `$10` from matching).
-    pub const RESTORED_BY_STUB: &[&str] = &["$1,"];
     pub const SLOTS: usize = 32;
     /// Indexed by register number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
     /// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns
@@ -591,7 +573,6 @@ mod arch {
     pub const DECLARED: &[&str] = &[
         "r0", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "ctr", "xer", "cr0",
     ];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 42;
     /// r0-r31 by number (r1, the stack pointer, not probed), then lr, ctr and the condition
     /// register, stored whole in slot 34 and compared per field in slots 34-41 (cr0-cr7).
@@ -686,7 +667,6 @@ mod arch {
         "v13", "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25",
         "v26", "v27", "v28", "v29", "v30", "v31",
     ];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 32;
     /// Indexed by register number (x0-x31); zero and sp are not probed.
     pub const NAMES: [&str; SLOTS] = [
@@ -737,7 +717,6 @@ mod arch {
 mod arch {
     pub const STUB: &str = include_str!("../../../arch/s390x.rs");
     pub const DECLARED: &[&str] = &["r2"];
-    pub const RESTORED_BY_STUB: &[&str] = &[];
     pub const SLOTS: usize = 17;
     /// r0-r15 by number (r15, the stack pointer, not probed), then the condition code with the
     /// program mask as `ipm` reads them.
