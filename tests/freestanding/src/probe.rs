@@ -898,8 +898,12 @@ fn preserved_count() -> u64 {
 /// The kernel's signal set as `rt_sigaction` and `epoll_pwait` read it.
 type SigWords = [usize; raw::KERNEL_SIGSET_SIZE / core::mem::size_of::<usize>()];
 
+/// The empty signal set.
+const NO_SIGNALS: SigWords = [0; raw::KERNEL_SIGSET_SIZE / core::mem::size_of::<usize>()];
+
+/// The set of `signal` alone.
 fn sigset_with(signal: u32) -> SigWords {
-    let mut set: SigWords = [0; raw::KERNEL_SIGSET_SIZE / core::mem::size_of::<usize>()];
+    let mut set = NO_SIGNALS;
     let bit = signal as usize - 1;
     set[bit / usize::BITS as usize] |= 1 << (bit % usize::BITS as usize);
     set
@@ -934,7 +938,7 @@ impl KernelSigaction {
             restorer: restorer().1,
             #[cfg(any(target_arch = "mips", target_arch = "mips64"))]
             flags: k::SA_SIGINFO,
-            mask: [0; raw::KERNEL_SIGSET_SIZE / core::mem::size_of::<usize>()],
+            mask: NO_SIGNALS,
         }
     }
 }
@@ -1033,6 +1037,11 @@ fn sigprocmask(how: u32, set: &SigWords, old: &mut SigWords) -> Result<usize, Er
     })
 }
 
+/// What `syscall6` returns for a failure with `errno`.
+fn failed(errno: Errno) -> (usize, usize) {
+    (usize::MAX, errno.raw() as usize)
+}
+
 /// `syscall6` returning the result or the errno.
 fn call(num: usize, args: [usize; 6]) -> Result<usize, Errno> {
     // SAFETY: the callers pass calls that take integers or pointers to live buffers.
@@ -1046,8 +1055,6 @@ pub fn run(c: &mut Checker) {
         calls: 0,
         changed: [false; arch::SLOTS],
     };
-    let failed = |e: Errno| (usize::MAX, e.raw() as usize);
-
     let pid = call(raw::SYS_GETPID, [0; 6]).unwrap_or(0);
     probe(
         c,
@@ -1086,6 +1093,7 @@ pub fn run(c: &mut Checker) {
         ],
     );
     let mut events = [0u64; 4];
+    // Any real mask will do (signal 10 blocked, as in the conformance runner's own case).
     let mask = sigset_with(10);
     probe(
         c,
@@ -1141,7 +1149,7 @@ fn interrupted(c: &mut Checker, tally: &mut Tally) {
     let mut old_action = KernelSigaction::new(0);
     let installed = sigaction(raw::SIGCHLD, &handler, &mut old_action);
     c.eq("probe setup: SIGCHLD handler installed", installed, Ok(0));
-    let mut old_mask = sigset_with(1);
+    let mut old_mask = NO_SIGNALS;
     let blocked = sigprocmask(k::SIG_BLOCK, &sigset_with(raw::SIGCHLD), &mut old_mask);
     c.eq("probe setup: SIGCHLD blocked", blocked, Ok(0));
     let cloexec = k::EPOLL_CLOEXEC as usize;
@@ -1158,7 +1166,7 @@ fn interrupted(c: &mut Checker, tally: &mut Tally) {
             exit(0)
         }
         Ok(child) => {
-            let unblocked = [0usize; raw::KERNEL_SIGSET_SIZE / core::mem::size_of::<usize>()];
+            // A bound in case SIGCHLD never comes (the case then fails with a result of 0).
             const TIMEOUT_MS: usize = 20_000;
             probe(
                 c,
@@ -1170,10 +1178,10 @@ fn interrupted(c: &mut Checker, tally: &mut Tally) {
                     events.as_mut_ptr() as usize,
                     1,
                     TIMEOUT_MS,
-                    unblocked.as_ptr() as usize,
+                    NO_SIGNALS.as_ptr() as usize,
                     raw::KERNEL_SIGSET_SIZE,
                 ],
-                (usize::MAX, Errno::EINTR.raw() as usize),
+                failed(Errno::EINTR),
             );
             c.eq(
                 "  the handler ran once",
@@ -1191,7 +1199,7 @@ fn interrupted(c: &mut Checker, tally: &mut Tally) {
         }
     }
     let _ = call(raw::SYS_CLOSE, [ep, 0, 0, 0, 0, 0]);
-    let mut ignored = sigset_with(1);
+    let mut ignored = NO_SIGNALS;
     let _ = sigprocmask(k::SIG_SETMASK, &old_mask, &mut ignored);
     let mut ignored = KernelSigaction::new(0);
     let _ = sigaction(raw::SIGCHLD, &old_action, &mut ignored);
