@@ -447,14 +447,7 @@ mod arch {
         "$2", "$7", "$3", "$8", "$9", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
     ];
     pub const SLOTS: usize = 32;
-    /// Indexed by register number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
-    /// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns
-    /// junk there and the stub reloads it), and that check covers it.
-    pub const NAMES: [&str; SLOTS] = [
-        "", "", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
-        "$15", "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "", "", "$28",
-        "", "$30", "$31",
-    ];
+    pub const NAMES: [&str; SLOTS] = super::MIPS_NAMES;
     pub const NUMBER: usize = 2;
     /// Arguments five and six go on the stack (`usize::MAX`: not a register).
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, usize::MAX, usize::MAX];
@@ -482,7 +475,7 @@ mod arch {
                 "sw $1, 16($sp)",
                 "lw $1, 4*33($4)",
                 "sw $1, 20($sp)",
-                ".irp i, 1,2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+                ".irp i, 2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
                 r"lw $\i, 4*\i($4)",
                 ".endr",
                 "lw $4, 4*4($4)",
@@ -513,14 +506,7 @@ mod arch {
         "$2", "$7", "$3", "$10", "$11", "$12", "$13", "$14", "$15", "$24", "$25",
     ];
     pub const SLOTS: usize = 32;
-    /// Indexed by register number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
-    /// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns
-    /// junk there and the stub reloads it), and that check covers it.
-    pub const NAMES: [&str; SLOTS] = [
-        "", "", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
-        "$15", "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "", "", "$28",
-        "", "$30", "$31",
-    ];
+    pub const NAMES: [&str; SLOTS] = super::MIPS_NAMES;
     pub const NUMBER: usize = 2;
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, 8, 9];
     pub const FIXED: &[(usize, usize, usize)] = &[];
@@ -543,7 +529,7 @@ mod arch {
                 ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
                 r"sd $\i, 8*\i($sp)",
                 ".endr",
-                ".irp i, 1,2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+                ".irp i, 2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
                 r"ld $\i, 8*\i($4)",
                 ".endr",
                 "ld $4, 8*4($4)",
@@ -759,6 +745,16 @@ mod arch {
         }
     }
 }
+
+/// The MIPS registers by number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
+/// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns junk
+/// there and the stub reloads it), and that check covers it.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+const MIPS_NAMES: [&str; 32] = [
+    "", "", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
+    "$15", "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "", "", "$28", "",
+    "$30", "$31",
+];
 
 /// How an architecture reports failure, read from the registers the probe stored.
 enum Errors {
