@@ -31,7 +31,8 @@ build_freestanding() {
   flags+=" -D warnings"
   # The aarch64 conformance runner is built with SVE, so that its register probe runs where the
   # compiler may keep SVE predicates live across the trap (the kernel zeroes them; the stub
-  # declares them). It then needs an SVE CPU: qemu-aarch64's default (max) is one.
+  # declares them). It still runs without SVE (LLVM emits no SVE code for it, and the probe asks
+  # prctl before touching SVE); qemu-aarch64's default CPU and qemu-system's `-cpu max` have it.
   if [ "$binary" = conformance ] && [[ $target == aarch64-* ]]; then
     flags+=" -C target-feature=+sve"
   fi
