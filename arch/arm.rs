@@ -3,17 +3,21 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux Arm EABI:
-// - instruction: `svc 0` (in Arm and in Thumb state)
-// - number: r7
-// - arguments: r0, r1, r2, r3, r4, r5
-// - return: r0
+// System-call ABI, Linux Arm EABI (sources: arch/arm/kernel/entry-common.S, vector_swi and
+// ret_fast_syscall; arch/arm/kernel/entry-header.S, restore_user_regs):
+// - instruction: `svc 0` (in Arm and in Thumb state; vector_swi, EABI: the immediate is ignored)
+// - number: r7 (vector_swi: `scno .req r7`, taken as is under EABI)
+// - arguments: r0, r1, r2, r3, r4, r5 (vector_swi pushes r4 and r5 for the table call)
+// - return: r0 (ret_fast_syscall stores r0 into pt_regs)
 // - error: r0 in -4095..=-1 holds -errno
-// - clobbered by the kernel: nothing but r0
-// r7 is the frame pointer in Thumb code, so Rust will not take it as an operand there: the block
-// parks r7 in a scratch register, loads the number, traps and puts r7 back. The scratch and the
-// number register are chosen by the compiler; r7 is never one of them in Thumb, and in Arm state a
-// number that happened to sit in r7 is restored to the same value.
+// - clobbered by the kernel: nothing but r0 (restore_user_regs reloads r1-lr and the CPSR flags)
+// In Arm state r7 is an ordinary register, named as the number's operand. In Thumb state r7 is
+// the frame pointer and Rust will not take it as an operand: the block parks r7 in a scratch
+// output register, loads the number, traps and puts r7 back. Both registers are the compiler's
+// choice, and in a function that keeps no frame pointer it may give r7 itself to the scratch
+// (the thumbv7neon demo has `mov r7, r7; mov r7, r6; svc #0; mov r7, r7`): the save and restore
+// are then no-ops and r7 ends up holding the number, which is right, as the scratch is an output
+// the compiler treats as overwritten.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -26,6 +30,22 @@ pub(crate) unsafe fn syscall6(
     a6: usize,
 ) -> (usize, usize) {
     let ret: usize;
+    #[cfg(not(target_feature = "thumb-mode"))]
+    // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
+    unsafe {
+        asm!(
+            "svc 0",
+            in("r7") num,
+            inlateout("r0") a1 => ret,
+            in("r1") a2,
+            in("r2") a3,
+            in("r3") a4,
+            in("r4") a5,
+            in("r5") a6,
+            options(nostack, preserves_flags),
+        );
+    }
+    #[cfg(target_feature = "thumb-mode")]
     // SAFETY: the registers follow the ABI above and r7 is restored before the block ends; the
     // caller vouches for the call itself.
     unsafe {

@@ -2,13 +2,16 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux LoongArch64:
-// - instruction: `syscall 0`
-// - number: a7 ($r11)
-// - arguments: a0, a1, a2, a3, a4, a5 ($r4-$r9)
-// - return: a0
+// System-call ABI, Linux LoongArch64 (sources: arch/loongarch/kernel/entry.S, handle_syscall;
+// arch/loongarch/kernel/syscall.c, do_syscall):
+// - instruction: `syscall 0` (entry.S: handle_syscall is the SYSCALL exception's handler)
+// - number: a7 ($r11) (syscall.c: `regs->regs[11]`)
+// - arguments: a0, a1, a2, a3, a4, a5 ($r4-$r9) (syscall.c: `regs->orig_a0`, `regs->regs[5..9]`)
+// - return: a0 (syscall.c: `regs->regs[4] = ret`)
 // - error: a0 in -4095..=-1 holds -errno
-// - clobbered by the kernel: a0 and the temporaries t0-t8 ($r12-$r20); everything else preserved
+// - clobbered by the kernel: a0 and the temporaries t0-t8 ($r12-$r20): handle_syscall uses t0-t2
+//   itself before saving anything and never stores t0-t8 into pt_regs, so RESTORE_ALL_AND_RET
+//   hands back whatever those slots hold; the other registers are saved on entry and reloaded
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

@@ -3,14 +3,24 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux MIPS o32:
+// System-call ABI, Linux MIPS o32 (sources: arch/mips/kernel/scall32-o32.S, handle_sys;
+// arch/mips/kernel/entry.S and arch/mips/include/asm/stackframe.h, the return path;
+// arch/mips/kernel/signal.c, the restart logic):
 // - instruction: `syscall`
-// - number: v0 ($2)
+// - number: v0 ($2) (scall32-o32.S)
 // - arguments: a0-a3 ($4-$7) for the first four; the fifth and sixth go on the user stack at
 //   16($sp) and 20($sp), above the 16-byte home area the caller reserves for a0-a3
+//   (scall32-o32.S loads them from the user stack)
 // - return: v0 ($2)
-// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno
+// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno (scall32-o32.S)
 // - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $8-$15, $24, $25, hi and lo
+//   (the fast return reloads only what RESTORE_SOME and RESTORE_SP_AND_RET name in stackframe.h)
+// - restart: the instruction before `syscall` here is not the one that loads v0 (the compiler
+//   places that load anywhere before the block). A restarted call (ERESTARTSYS and friends after
+//   a signal) is then right only because signal.c reloads v0 from the number saved at entry and
+//   backs up by the `syscall` instruction alone, which Linux has done since 2.6.36 ("MIPS:
+//   Sanitize restart logics"); older kernels backed up 8 bytes to re-run a `li v0, NR` assumed
+//   to sit just before the trap.
 // The stack slots at 16($sp) and 20($sp) belong to whatever the compiler keeps there, so the block
 // opens a 32-byte frame of its own (keeping the 8-byte alignment), stores a5 and a6 in it and pops
 // it after the trap. Rust refuses $1 as an operand or clobber (it is the assembler's), yet LLVM

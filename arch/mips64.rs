@@ -3,13 +3,19 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux MIPS n64:
+// System-call ABI, Linux MIPS n64 (sources: arch/mips/kernel/scall64-n64.S, handle_sys64;
+// arch/mips/kernel/entry.S and arch/mips/include/asm/stackframe.h, the return path;
+// arch/mips/kernel/signal.c, the restart logic):
 // - instruction: `syscall`
-// - number: v0 ($2)
+// - number: v0 ($2) (scall64-n64.S)
 // - arguments: a0-a5 ($4-$9)
 // - return: v0 ($2)
-// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno
+// - error: a3 ($7) is non-zero on failure, and then v0 holds the positive errno (scall64-n64.S)
 // - clobbered by the kernel: $1 (at), $3 (v1), $7 (a3, the flag), $10-$15, $24, $25, hi and lo
+//   (the fast return reloads only what RESTORE_SOME and RESTORE_SP_AND_RET name in stackframe.h)
+// - restart: as on o32 (arch/mips.rs), the instruction before `syscall` is not the one that loads
+//   v0, and a restarted call relies on signal.c reloading v0 from the saved number, which Linux
+//   has done since 2.6.36.
 // Rust refuses $1 as an operand or clobber (it is the assembler's), yet LLVM allocates it like any
 // temporary and may keep a value in it across the block; so the block opens a 16-byte frame
 // (keeping the 16-byte alignment), saves $1 in it, reloads it after the trap and pops the frame,

@@ -3,17 +3,22 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux PowerPC64 (`sc`, not the newer `scv`):
-// - instruction: `sc`
-// - number: r0
-// - arguments: r3, r4, r5, r6, r7, r8
-// - return: r3
+// System-call ABI, Linux PowerPC64 (`sc`, not the newer `scv`; sources: Documentation/arch/
+// powerpc/syscall64-abi.rst; arch/powerpc/kernel/interrupt_64.S, system_call_common and its exit;
+// arch/powerpc/kernel/interrupt.c, syscall_exit_prepare):
+// - instruction: `sc` (syscall64-abi.rst, "Invocation")
+// - number: r0 (syscall64-abi.rst, "Parameters and return value")
+// - arguments: r3, r4, r5, r6, r7, r8 (same section)
+// - return: r3 (same section)
 // - error: the summary-overflow bit of cr0 (cr0.SO) is set on failure, and then r3 holds the
-//   positive errno
-// - clobbered by the kernel: r0, r4-r12, ctr, xer, and the condition fields cr0, cr1, cr5-cr7;
-//   r3 carries the result, and cr2-cr4, lr and all floating-point and vector registers survive
-// The block copies the condition register into a general register right after the trap; cr0.SO is
-// its bit 3 counting from the most significant end, mask 0x1000_0000.
+//   positive errno (same section; syscall_exit_prepare in interrupt.c sets SO for an error)
+// - clobbered by the kernel: r0, r4-r12, ctr, xer and cr0; r3 carries the result. cr1-cr7, lr,
+//   and all floating-point and vector registers survive (syscall64-abi.rst, "Register
+//   preservation rules": cr1 and cr5-cr7 are volatile in the function ABI but nonvolatile
+//   across `sc`; the exit path reloads the whole CR from pt_regs, and only cr0 is changed)
+// The block copies the condition register into r12, already given up to the kernel, right after
+// the trap (a compiler-chosen register would be a callee-saved one, saved and reloaded around
+// the block); cr0.SO is its bit 3 counting from the most significant end, mask 0x1000_0000.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -31,8 +36,7 @@ pub(crate) unsafe fn syscall6(
     unsafe {
         asm!(
             "sc",
-            "mfcr {condition_register}",
-            condition_register = lateout(reg) condition_register,
+            "mfcr 12",
             inlateout("r0") num => _,
             inlateout("r3") a1 => ret,
             inlateout("r4") a2 => _,
@@ -43,14 +47,10 @@ pub(crate) unsafe fn syscall6(
             lateout("r9") _,
             lateout("r10") _,
             lateout("r11") _,
-            lateout("r12") _,
+            lateout("r12") condition_register,
             lateout("ctr") _,
             lateout("xer") _,
             lateout("cr0") _,
-            lateout("cr1") _,
-            lateout("cr5") _,
-            lateout("cr6") _,
-            lateout("cr7") _,
             options(nostack),
         );
     }

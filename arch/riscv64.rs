@@ -2,18 +2,21 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux RISC-V 64:
-// - instruction: `ecall`
-// - number: a7
-// - arguments: a0, a1, a2, a3, a4, a5
-// - return: a0
+// System-call ABI, Linux RISC-V 64 (sources: arch/riscv/kernel/entry.S, handle_exception and
+// ret_from_exception; arch/riscv/kernel/traps.c, do_trap_ecall_u; Documentation/arch/riscv/
+// vector.rst):
+// - instruction: `ecall` (traps.c: do_trap_ecall_u, the environment call from U-mode)
+// - number: a7 (traps.c: `regs->a7`)
+// - arguments: a0, a1, a2, a3, a4, a5 (traps.c: the table call with `regs`)
+// - return: a0 (traps.c: `regs->a0`)
 // - error: a0 in -4095..=-1 holds -errno
-// - clobbered by the kernel: a0, and the whole vector state (v0-v31, vl, vtype): the V extension
-//   specification and the kernel's vector ABI say a system call does not preserve it. v0-v31 are
-//   listed as clobbers so that no vector value is kept live across the trap, and the block does
-//   not claim `preserves_flags`, which in Rust covers vl and vtype (without it, rustc tells LLVM
-//   that vl, vtype and fflags are clobbered); the general and floating-point registers are
-//   preserved.
+// - clobbered by the kernel: a0 (ret_from_exception reloads every other general register from
+//   pt_regs), and the whole vector state (v0-v31, vl, vtype): the V extension specification and
+//   vector.rst ("Vector Register State Across System Calls") say a system call does not preserve
+//   it. v0-v31 are listed as clobbers so that no vector value is kept live across the trap, and
+//   the block does not claim `preserves_flags`, which in Rust covers vl and vtype (without it,
+//   rustc tells LLVM that vl, vtype and fflags are clobbered); the general and floating-point
+//   registers are preserved.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

@@ -2,14 +2,17 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux s390x:
+// System-call ABI, Linux s390x (sources: arch/s390/kernel/entry.S, system_call; arch/s390/
+// kernel/syscall.c, __do_syscall):
 // - instruction: `svc 0` (the number is then taken from r1, which works for every number;
-//   `svc N` with the number in the instruction only reaches numbers below 256)
+//   `svc N` with the number in the instruction only reaches numbers below 256; syscall.c: a zero
+//   immediate makes __do_syscall take the number from r1)
 // - number: r1
-// - arguments: r2, r3, r4, r5, r6, r7
-// - return: r2
+// - arguments: r2, r3, r4, r5, r6, r7 (syscall.c: `regs->orig_gpr2`, `regs->gprs[3..7]`)
+// - return: r2 (syscall.c: `regs->gprs[2] = ret`)
 // - error: r2 in -4095..=-1 holds -errno
-// - clobbered by the kernel: nothing but r2; the condition code comes back with the user PSW
+// - clobbered by the kernel: nothing but r2 (entry.S reloads r0-r15 from pt_regs on return);
+//   the condition code comes back with the user PSW, which the return reloads whole
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

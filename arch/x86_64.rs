@@ -2,14 +2,16 @@
 
 use core::arch::asm;
 
-// System-call ABI, Linux x86-64:
+// System-call ABI, Linux x86-64 (sources: arch/x86/entry/entry_64.S, entry_SYSCALL_64 and its
+// "Registers on entry" comment; arch/x86/entry/syscall_64.c, do_syscall_64):
 // - instruction: `syscall`
-// - number: rax
-// - arguments: rdi, rsi, rdx, r10, r8, r9 (r10, not rcx, for the fourth)
-// - return: rax
+// - number: rax (entry_64.S: `orig_ax`)
+// - arguments: rdi, rsi, rdx, r10, r8, r9 (r10, not rcx, for the fourth; entry_64.S)
+// - return: rax (do_syscall_64: `regs->ax`)
 // - error: rax in -4095..=-1 holds -errno
-// - clobbered by the kernel: rcx (user rip) and r11 (user rflags); rflags itself is restored
-//   from r11 on return, every other register is preserved
+// - clobbered by the kernel: rcx (user rip) and r11 (user rflags), which the `syscall`
+//   instruction itself overwrites; rflags itself is restored from r11 by `sysret` (or from
+//   pt_regs by `iret`), and every other register is reloaded from pt_regs (POP_REGS)
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

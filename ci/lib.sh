@@ -29,6 +29,13 @@ build_freestanding() {
   # Warnings are errors here too: clippy -D warnings only sees the host's arch file. (Lints in
   # the build-std crates are capped by cargo, so this reaches rawpoll and the runners only.)
   flags+=" -D warnings"
+  # The aarch64 conformance runner is built with SVE, so that its register probe runs where the
+  # compiler may keep SVE predicates live across the trap (the kernel zeroes them; the stub
+  # declares them). It still runs without SVE (LLVM emits no SVE code for it, and the probe asks
+  # prctl before touching SVE); qemu-aarch64's default CPU and qemu-system's `-cpu max` have it.
+  if [ "$binary" = conformance ] && [[ $target == aarch64-* ]]; then
+    flags+=" -C target-feature=+sve"
+  fi
   RUSTFLAGS="$flags" cargo build --quiet -p rawpoll-freestanding "${kind[@]}" \
     --profile freestanding --target "$target" \
     -Zbuild-std=core -Zbuild-std-features=compiler-builtins-mem

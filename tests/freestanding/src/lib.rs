@@ -4,8 +4,13 @@
 //!
 //! A binary uses it with `rawpoll_freestanding::entry!(main);` where `main: fn() -> i32`.
 #![no_std]
+#![cfg_attr(
+    any(target_arch = "mips", target_arch = "mips64"),
+    feature(asm_experimental_arch)
+)]
 
 pub mod check;
+pub mod probe;
 
 use rawpoll::netpoll::Netpoll;
 use rawpoll::raw::{self, syscall6};
