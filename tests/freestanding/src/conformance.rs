@@ -105,6 +105,7 @@ fn main() -> i32 {
     pwait2_cases(&mut c);
     process_cases(&mut c);
     netpoll_cases(&mut c);
+    rawpoll_freestanding::vdso::cases(&mut c);
     c.finish()
 }
 
