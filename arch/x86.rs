@@ -158,6 +158,7 @@ const NO_VSYSCALL: usize = 1;
 /// Auxiliary-vector keys (include/uapi/linux/auxvec.h, arch/x86/include/uapi/asm/auxvec.h).
 const AT_NULL: usize = 0;
 const AT_SYSINFO: usize = 32;
+const AT_SYSINFO_EHDR: usize = 33;
 
 /// What a look at the kernel's copy of the auxiliary vector gave.
 enum Lookup {
@@ -208,26 +209,43 @@ fn lookup_sysinfo() -> Lookup {
             0,
         )
     };
-    let bytes = match crate::raw::split_negated_result(got) {
-        (n, 0) => n.min(capacity),
-        _ => match read_proc_auxv(&mut buf) {
-            Ok(n) => n,
-            Err(lookup) => return lookup,
-        },
-    };
-    let pairs = buf
-        .get(..bytes / core::mem::size_of::<usize>())
-        .unwrap_or(&[]);
-    for pair in pairs.chunks_exact(2) {
+    let words = core::mem::size_of::<usize>();
+    if let (n, 0) = crate::raw::split_negated_result(got) {
+        // Trust the copy only if it is whole enough to decide (qemu-user may answer for itself).
+        if let Some(found) = scan_auxv(buf.get(..n.min(capacity) / words).unwrap_or(&[])) {
+            return found;
+        }
+    }
+    match read_proc_auxv(&mut buf) {
+        Ok(n) => scan_auxv(buf.get(..n / words).unwrap_or(&[])).unwrap_or(Lookup::Absent),
+        Err(lookup) => lookup,
+    }
+}
+
+/// Looks for AT_SYSINFO in a copy of the auxiliary vector: `Found` once it has seen it and
+/// AT_SYSINFO_EHDR (the vDSO image) with the entry inside the image's first 64 KiB, `Absent` at
+/// AT_NULL or when the two disagree, `None` if the copy ends before either.
+fn scan_auxv(words: &[usize]) -> Option<Lookup> {
+    let (mut entry, mut image) = (None, None);
+    for pair in words.chunks_exact(2) {
         if let [key, value] = *pair {
             match key {
-                AT_NULL => break,
-                AT_SYSINFO => return Lookup::Found(value),
+                AT_NULL => return Some(Lookup::Absent),
+                AT_SYSINFO => entry = Some(value),
+                AT_SYSINFO_EHDR => image = Some(value),
                 _ => {}
             }
         }
+        if let (Some(entry), Some(image)) = (entry, image) {
+            let inside = entry > image && entry - image < 0x10000;
+            return Some(if inside {
+                Lookup::Found(entry)
+            } else {
+                Lookup::Absent
+            });
+        }
     }
-    Lookup::Absent
+    None
 }
 
 /// Fills `buf` from `/proc/self/auxv`; returns the bytes read.
