@@ -191,10 +191,12 @@ fn vsyscall_or_lookup() -> usize {
 
 /// Reads AT_SYSINFO from the kernel's copy of the auxiliary vector, through `int $0x80` (the
 /// entry is what is being looked for): `prctl(PR_GET_AUXV)` first (Linux 6.4; one call, no file
-/// descriptor, works without /proc), then `/proc/self/auxv` (older kernels). The kernel puts
-/// AT_SYSINFO first on x86 (ARCH_DLINFO in fs/binfmt_elf.c), so 32 pairs are plenty.
+/// descriptor, works without /proc), then `/proc/self/auxv` (older kernels). 64 pairs hold the
+/// whole vector (28 pairs on the benchmark machine), and the kernel puts AT_SYSINFO and
+/// AT_SYSINFO_EHDR first on x86 anyway (ARCH_DLINFO, before the generic entries, in
+/// fs/binfmt_elf.c).
 fn lookup_sysinfo() -> Lookup {
-    let mut buf = [0usize; 64];
+    let mut buf = [0usize; 128];
     let capacity = core::mem::size_of_val(&buf);
     // SAFETY: PR_GET_AUXV writes at most `capacity` bytes into `buf` and returns the vector's
     // full size (include/uapi/linux/prctl.h, kernel/sys.c prctl_get_auxv).
