@@ -13,8 +13,8 @@
 //! - no argument (as `cargo test --benches` runs it) or `--bench` (as `cargo bench` does): a
 //!   quick `wall --smoke`.
 //!
-//! Only x86_64 has the bare-`asm!` baseline and the sc peer; elsewhere the binary says so and
-//! exits.
+//! Only x86_64 has the bare-`asm!` baseline and the sc peer. On i686 the binary has only `wall`,
+//! the vDSO row (benches/peers/i686.rs); elsewhere it says so and exits.
 
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/alloc_count.rs"]
@@ -22,9 +22,12 @@ mod alloc_count;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/bare.rs"]
 mod bare;
-#[cfg(target_arch = "x86_64")]
+#[cfg(any(target_arch = "x86_64", target_arch = "x86"))]
 #[path = "peers/harness.rs"]
 mod harness;
+#[cfg(target_arch = "x86")]
+#[path = "peers/i686.rs"]
+mod i686;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/insns.rs"]
 mod insns;
@@ -58,7 +61,26 @@ fn main() {
     std::process::exit(code);
 }
 
-#[cfg(not(target_arch = "x86_64"))]
+#[cfg(target_arch = "x86")]
 fn main() {
-    println!("benches/peers: x86_64 only (bare asm baseline and sc); nothing measured");
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let code = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        ["wall"] => i686::run(false),
+        ["wall", "--smoke"] | [] | ["--bench"] => i686::run(true),
+        _ => {
+            eprintln!("usage: peers wall [--smoke] (i686: the vDSO row only)");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+#[cfg(not(any(target_arch = "x86_64", target_arch = "x86")))]
+fn main() {
+    println!("benches/peers: x86_64 and i686 only (bare asm baseline and sc); nothing measured");
 }

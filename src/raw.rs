@@ -33,6 +33,85 @@ pub unsafe fn syscall6(
     unsafe { arch::syscall6(num, a1, a2, a3, a4, a5, a6) }
 }
 
+/// Records where system calls enter the kernel, from the process's initial stack pointer (the
+/// `esp`/`rsp`/`sp` the kernel started `_start` with, pointing at `argc`), for a freestanding
+/// program that has its own entry point. Call it once, first thing, before any other thread
+/// exists.
+///
+/// On 32-bit x86 it reads AT_SYSINFO from the auxiliary vector, after `argv` and `envp`, so that
+/// [`syscall6`] enters through the vDSO's `__kernel_vsyscall` (about 23 times faster than
+/// `int $0x80` on the machine of the README's benchmarks) from the first call; a program that
+/// does not call it gets the same from a lookup on its first system call (see
+/// [`vsyscall_entry`]). On every other architecture it does nothing and compiles to nothing.
+///
+/// # Safety
+///
+/// `sp` must be the initial stack pointer the kernel gave the process, with the stack unchanged
+/// since: on x86 the function reads the words it points to up to the end of the auxiliary
+/// vector.
+#[inline]
+pub unsafe fn init_from_stack(sp: *const usize) {
+    // SAFETY: the caller's promise.
+    unsafe { entry::init_from_stack(sp) }
+}
+
+/// Like [`init_from_stack`], from the auxiliary vector itself (for a runtime that has already
+/// found it): a list of `(key, value)` word pairs ended by the key `AT_NULL` (0). A no-op
+/// everywhere but 32-bit x86.
+///
+/// # Safety
+///
+/// `auxv` must point to such a vector, readable up to and including its `AT_NULL` key.
+#[inline]
+pub unsafe fn use_auxv(auxv: *const usize) {
+    // SAFETY: the caller's promise.
+    unsafe { entry::use_auxv(auxv) }
+}
+
+/// On 32-bit x86, the address of the vDSO's `__kernel_vsyscall` that [`syscall6`] calls, or
+/// `None` if it enters with `int $0x80` (the process has no vDSO, or [`set_vsyscall_entry`] asked
+/// for it). If neither [`init_from_stack`] nor an earlier system call has looked, this looks:
+/// `prctl(PR_GET_AUXV)` (Linux 6.4), else `/proc/self/auxv`. Always `None` on other
+/// architectures.
+#[inline]
+pub fn vsyscall_entry() -> Option<usize> {
+    entry::vsyscall_entry()
+}
+
+/// Chooses how [`syscall6`] enters the kernel on 32-bit x86: `None` forces `int $0x80` (for
+/// tests and benchmarks), `Some(address)` calls `address` as `__kernel_vsyscall`. A no-op on
+/// other architectures.
+///
+/// # Safety
+///
+/// `address` must be the vDSO's `__kernel_vsyscall` of this process, as [`vsyscall_entry`]
+/// returned it: every later system call, from any thread, calls it.
+#[inline]
+pub unsafe fn set_vsyscall_entry(address: Option<usize>) {
+    // SAFETY: the caller's promise.
+    unsafe { entry::set_vsyscall_entry(address) }
+}
+
+cfg_if::cfg_if! {
+    if #[cfg(target_arch = "x86")] {
+        use arch as entry;
+    } else {
+        /// The architectures whose only way into the kernel is their trap instruction.
+        mod entry {
+            #[inline(always)]
+            pub(super) unsafe fn init_from_stack(_: *const usize) {}
+            #[inline(always)]
+            pub(super) unsafe fn use_auxv(_: *const usize) {}
+            #[inline(always)]
+            pub(super) fn vsyscall_entry() -> Option<usize> {
+                None
+            }
+            #[inline(always)]
+            pub(super) unsafe fn set_vsyscall_entry(_: Option<usize>) {}
+        }
+    }
+}
+
 /// Go's rule for the architectures whose kernel returns `-errno` in the result register: a
 /// result in `-4095..=-1` is an error.
 #[inline(always)]

@@ -125,6 +125,7 @@ fn main() -> i32 {
     process_cases(&mut c);
     netpoll_cases(&mut c);
     rawpoll_freestanding::probe::run(&mut c);
+    rawpoll_freestanding::vdso::cases(&mut c);
     c.finish()
 }
 

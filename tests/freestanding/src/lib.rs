@@ -11,6 +11,7 @@
 
 pub mod check;
 pub mod probe;
+pub mod vdso;
 
 use rawpoll::netpoll::Netpoll;
 use rawpoll::raw::{self, syscall6};
@@ -43,16 +44,37 @@ core::arch::global_asm!(
     "ud2",
 );
 
+// On x86 the entry also hands the initial stack pointer (argc, argv, envp, auxv) to
+// `rawpoll_freestanding_x86_start`, so that system calls enter through the vDSO from the first:
+// the pointer goes in the one stack argument, with the stack 16-byte aligned at the call.
 #[cfg(target_arch = "x86")]
 core::arch::global_asm!(
     ".globl _start",
     ".type _start, @function",
     "_start:",
     "xor ebp, ebp",
+    "mov eax, esp",
     "and esp, -16",
-    "call rawpoll_freestanding_main",
+    "sub esp, 12",
+    "push eax",
+    "call rawpoll_freestanding_x86_start",
     "ud2",
 );
+
+/// x86's second step of `_start`: records the vDSO from the initial stack, then runs the binary.
+#[cfg(target_arch = "x86")]
+#[no_mangle]
+unsafe extern "C" fn rawpoll_freestanding_x86_start(sp: *const usize) -> ! {
+    extern "C" {
+        fn rawpoll_freestanding_main() -> !;
+    }
+    // SAFETY: `_start` passes the kernel's initial stack pointer, untouched; the main function
+    // is defined by the `entry!` macro in the binary and never returns.
+    unsafe {
+        raw::init_from_stack(sp);
+        rawpoll_freestanding_main()
+    }
+}
 
 #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
 #[no_mangle]
