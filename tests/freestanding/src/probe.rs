@@ -77,7 +77,10 @@ const fn stub_agrees(stub: &str, declared: &[&str]) -> bool {
         if start == text.len() {
             return blocks > 0;
         }
-        let end = find(text, b"options(", start);
+        // The block's operands end at its `options(`, or at its closing `);` if it has none.
+        let options = find(text, b"options(", start);
+        let close = find(text, b");", start);
+        let end = if options < close { options } else { close };
         if end == text.len() {
             return false;
         }
@@ -113,7 +116,19 @@ const _: () = assert!(
 
 /// May the register of slot `name` change across the trap (the stub declares it)?
 fn may_change(name: &str) -> bool {
-    arch::DECLARED.contains(&name)
+    arch::DECLARED.contains(&name) || flags_not_promised(name)
+}
+
+/// On x86 the vDSO's entry does not promise eflags (the stub's block for it does not claim
+/// `preserves_flags`); `int $0x80` does.
+#[cfg(target_arch = "x86")]
+fn flags_not_promised(name: &str) -> bool {
+    name == "eflags" && raw::vsyscall_entry().is_some()
+}
+
+#[cfg(not(target_arch = "x86"))]
+fn flags_not_promised(_: &str) -> bool {
+    false
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,6 +218,22 @@ mod arch {
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
     pub unsafe fn trap(regs: *mut super::Registers) {
+        match rawpoll::raw::vsyscall_entry() {
+            // SAFETY: as this function's; `entry` is __kernel_vsyscall, as the stub uses it.
+            Some(entry) => unsafe {
+                (*regs).stack[0] = entry;
+                trap_through_vdso(regs)
+            },
+            // SAFETY: as this function's.
+            None => unsafe { trap_through_int80(regs) },
+        }
+    }
+
+    /// The trap as the stub makes it without a vDSO: `int $0x80`.
+    ///
+    /// # Safety
+    /// As [`trap`]'s.
+    unsafe fn trap_through_int80(regs: *mut super::Registers) {
         // SAFETY: every register the block writes is pushed first and popped last; the frame
         // is below the stack pointer the compiler gave (no `nostack`), `regs` is valid.
         unsafe {
@@ -220,6 +251,48 @@ mod arch {
                 "mov ebp, [eax + 4*6]",
                 "mov eax, [eax]",
                 "int 0x80",
+                "pushfd",
+                ".irp r, ebp,edi,esi,edx,ecx,ebx,eax",
+                r"push \r",
+                ".endr",
+                "mov eax, [esp + 4*8 + 4*6]",
+                ".irp i, 0,1,2,3,4,5,6,7",
+                r"pop dword ptr [eax + 4*\i]",
+                ".endr",
+                ".irp r, ebp,edi,esi,edx,ecx,ebx,eax",
+                r"pop \r",
+                ".endr",
+                inout("eax") regs => _,
+            );
+        }
+    }
+
+    /// The trap as the stub makes it with a vDSO: `call` to __kernel_vsyscall, whose address
+    /// is in `stack[0]`, pushed and called through memory as the stub does (`lea` drops it
+    /// again without touching the flags).
+    ///
+    /// # Safety
+    /// As [`trap`]'s, and `stack[0]` must be __kernel_vsyscall.
+    unsafe fn trap_through_vdso(regs: *mut super::Registers) {
+        // SAFETY: as in `trap_through_int80`; the pushed address is dropped before the
+        // registers are stored, so the frame is the same.
+        unsafe {
+            core::arch::asm!(
+                ".irp r, eax,ebx,ecx,edx,esi,edi,ebp",
+                r"push \r",
+                ".endr",
+                "push dword ptr [eax + 4*7]",
+                "popfd",
+                "push dword ptr [eax + 4*8]",
+                "mov ebx, [eax + 4*1]",
+                "mov ecx, [eax + 4*2]",
+                "mov edx, [eax + 4*3]",
+                "mov esi, [eax + 4*4]",
+                "mov edi, [eax + 4*5]",
+                "mov ebp, [eax + 4*6]",
+                "mov eax, [eax]",
+                "call dword ptr [esp]",
+                "lea esp, [esp + 4]",
                 "pushfd",
                 ".irp r, ebp,edi,esi,edx,ecx,ebx,eax",
                 r"push \r",
@@ -1110,6 +1183,8 @@ pub fn run(c: &mut Checker) {
     let _ = call(raw::SYS_CLOSE, [ep, 0, 0, 0, 0, 0]);
 
     interrupted(c, &mut tally);
+    #[cfg(target_arch = "x86")]
+    int80_too(c, &mut tally);
 
     print("probe: ");
     print_u64(tally.calls);
@@ -1135,6 +1210,36 @@ pub fn run(c: &mut Checker) {
         print(" none");
     }
     print(")\n");
+}
+
+/// On x86 with a vDSO, the calls above entered through it; the stub's other path, `int $0x80`,
+/// is probed too, with the entry switched off for two calls (eflags are promised there).
+#[cfg(target_arch = "x86")]
+fn int80_too(c: &mut Checker, tally: &mut Tally) {
+    let Some(entry) = raw::vsyscall_entry() else {
+        return;
+    };
+    // SAFETY: `None` makes every call use `int $0x80`; `entry` is what the lookup found.
+    unsafe { raw::set_vsyscall_entry(None) };
+    let pid = call(raw::SYS_GETPID, [0; 6]).unwrap_or(0);
+    probe(
+        c,
+        tally,
+        "probe getpid through int $0x80 -> own pid",
+        raw::SYS_GETPID,
+        [0; 6],
+        (pid, 0),
+    );
+    probe(
+        c,
+        tally,
+        "probe close(-1) through int $0x80 -> EBADF",
+        raw::SYS_CLOSE,
+        [usize::MAX, 0, 0, 0, 0, 0],
+        failed(Errno::EBADF),
+    );
+    // SAFETY: as above: the entry the lookup found.
+    unsafe { raw::set_vsyscall_entry(Some(entry)) };
 }
 
 /// An `epoll_pwait` on an empty set that blocks with SIGCHLD unblocked by its mask alone, until a
