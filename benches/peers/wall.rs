@@ -101,14 +101,17 @@ fn ready_fds(cfg: Config) {
         .map(|_| {
             let fd =
                 rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd");
+            let fd = rawpoll::IntoRawFd::into_raw_fd(fd);
             // SAFETY: a fresh descriptor, owned from here on.
             unsafe { OwnedFd::from_raw_fd(fd) }
         })
         .collect();
     let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    // SAFETY: the descriptors of `fds` stay open until this function returns.
+    let rp = |fd: RawFd| unsafe { rawpoll::BorrowedFd::borrow_raw(fd) };
     let rearm = || {
         for &fd in &raw {
-            rawpoll::eventfd_write(fd, 1).expect("rearm");
+            rawpoll::eventfd_write(rp(fd), 1).expect("rearm");
         }
     };
 
@@ -118,13 +121,13 @@ fn ready_fds(cfg: Config) {
     let pds: &'static [PollDesc] = Box::leak((0..READY_FDS).map(|_| PollDesc::new()).collect());
     for (i, (&fd, pd)) in raw.iter().zip(pds).enumerate() {
         pd.set_user_data(i);
-        np.open(fd, pd).expect("open");
+        np.open(rp(fd), pd).expect("open");
     }
     let mut collect_rawpoll = || {
         let (mut got, mut sum, mut polls) = (0, 0usize, 0);
         loop {
             let n = np
-                .poll(0, |pd, _| sum = sum.wrapping_add(pd.user_data()))
+                .poll(0, |pd, _, _| sum = sum.wrapping_add(pd.user_data()))
                 .expect("poll");
             polls += 1;
             got += n;
@@ -338,7 +341,7 @@ fn side(peer: &str) -> (WakeFn, WaitFn) {
             (
                 Arc::new(move || np.wake().expect("wake")),
                 Box::new(move || {
-                    waiter.poll(-1, |_, _| {}).expect("poll");
+                    waiter.poll(-1, |_, _, _| {}).expect("poll");
                 }),
             )
         }
