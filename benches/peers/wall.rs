@@ -8,7 +8,7 @@ use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::EpollEvent;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,21 +97,15 @@ const READY_FDS: usize = 1000;
 fn ready_fds(cfg: Config) {
     // Shared eventfds, registered edge-triggered in every peer's set. Re-arming (an 8-byte write
     // to each, a new edge everywhere) is done before each collection and not timed.
-    let fds: Vec<OwnedFd> = (0..READY_FDS)
+    let fds: Vec<rawpoll::OwnedFd> = (0..READY_FDS)
         .map(|_| {
-            let fd =
-                rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd");
-            let fd = rawpoll::IntoRawFd::into_raw_fd(fd);
-            // SAFETY: a fresh descriptor, owned from here on.
-            unsafe { OwnedFd::from_raw_fd(fd) }
+            rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd")
         })
         .collect();
-    let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
-    // SAFETY: the descriptors of `fds` stay open until this function returns.
-    let rp = |fd: RawFd| unsafe { rawpoll::BorrowedFd::borrow_raw(fd) };
+    let raw: Vec<RawFd> = fds.iter().map(rawpoll::AsRawFd::as_raw_fd).collect();
     let rearm = || {
-        for &fd in &raw {
-            rawpoll::eventfd_write(rp(fd), 1).expect("rearm");
+        for fd in &fds {
+            rawpoll::eventfd_write(fd, 1).expect("rearm");
         }
     };
 
@@ -119,9 +113,9 @@ fn ready_fds(cfg: Config) {
     let np = Netpoll::new();
     np.init().expect("init");
     let pds: &'static [PollDesc] = Box::leak((0..READY_FDS).map(|_| PollDesc::new()).collect());
-    for (i, (&fd, pd)) in raw.iter().zip(pds).enumerate() {
+    for (i, (fd, pd)) in fds.iter().zip(pds).enumerate() {
         pd.set_user_data(i);
-        np.open(rp(fd), pd).expect("open");
+        np.open(fd, pd).expect("open");
     }
     let mut collect_rawpoll = || {
         let (mut got, mut sum, mut polls) = (0, 0usize, 0);
