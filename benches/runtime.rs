@@ -142,6 +142,8 @@ impl Poller for GoNetpoll {
 struct Counters {
     messages: usize,
     seconds: f64,
+    /// CPU time of the whole process (user + system, every thread) during the run.
+    cpu_seconds: f64,
     /// `wake()` calls made by the runtime's call sites.
     wakes_called: usize,
     /// Blocking polls of the poller thread (delay != 0).
@@ -420,6 +422,18 @@ fn socketpair() -> (OwnedFd, OwnedFd) {
     }
 }
 
+/// CPU time the process has used so far, user and system, all threads (`getrusage`).
+fn cpu_seconds() -> f64 {
+    // SAFETY: getrusage fills the zeroed struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        assert_eq!(libc::getrusage(libc::RUSAGE_SELF, &mut usage), 0);
+        usage
+    };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
 /// The strace marker: a system call nothing else in the process makes.
 fn marker() {
     // SAFETY: getppid has no preconditions.
@@ -466,6 +480,7 @@ fn run<P: Poller>(poller: &P, conns: usize, rounds: usize, markers: bool) -> Cou
         marker();
     }
     let started = Instant::now();
+    let cpu_started = cpu_seconds();
     let (mut c, messages) = std::thread::scope(|s| {
         let rt = &rt;
         let poller_thread = s.spawn(move || rt.poller_thread());
@@ -486,6 +501,7 @@ fn run<P: Poller>(poller: &P, conns: usize, rounds: usize, markers: bool) -> Cou
         (poller_thread.join().expect("poller thread"), messages)
     });
     c.seconds = started.elapsed().as_secs_f64();
+    c.cpu_seconds = cpu_seconds() - cpu_started;
     c.messages = messages;
     c.wakes_called = rt.wakes_called.load(Ordering::Relaxed);
     c.worker_polls = rt.worker_polls.load(Ordering::Relaxed);
@@ -506,11 +522,12 @@ fn run_peer(peer: &str, conns: usize, rounds: usize, markers: bool) -> Counters 
 
 fn print_counters(peer: &str, conns: usize, c: &Counters) {
     println!(
-        "RTRUN\t{peer}\tconns={conns}\tmessages={}\tseconds={:.3}\twakes_called={}\t\
+        "RTRUN\t{peer}\tconns={conns}\tmessages={}\tseconds={:.3}\tcpu_seconds={:.3}\twakes_called={}\t\
          blocking_polls={}\tdelivered={}\twoken={}\tio_returns={}\ttimeouts={}\tworker_polls={}\t\
          timers_fired={}\tcontrol_tasks={}",
         c.messages,
         c.seconds,
+        c.cpu_seconds,
         c.wakes_called,
         c.blocking_polls,
         c.delivered,
@@ -538,24 +555,40 @@ fn count(peer: &str, conns: &str, rounds: &str) -> i32 {
 }
 
 fn wall(smoke: bool) -> i32 {
-    let (conns, rounds, repeats) = if smoke { (32, 8, 3) } else { (512, 200, 9) };
+    // Many short runs: on a shared machine the load drifts, and alternating short runs keeps
+    // each pair of runs side by side.
+    let (conns, rounds, repeats) = if smoke { (32, 8, 3) } else { (512, 40, 31) };
     println!("RTCONFIG\tconns={conns}\trounds={rounds}\truns={repeats}");
+    // Per peer: messages per second, and CPU µs per message.
     let mut rates = vec![Vec::new(); PEERS.len()];
+    let mut cpu = vec![Vec::new(); PEERS.len()];
     for r in 0..repeats {
         for i in 0..PEERS.len() {
             let p = (i + r) % PEERS.len();
             let c = run_peer(PEERS[p], conns, rounds, false);
             print_counters(PEERS[p], conns, &c);
             rates[p].push(c.messages as f64 / c.seconds);
+            cpu[p].push(c.cpu_seconds * 1e6 / c.messages as f64);
         }
     }
-    for (peer, v) in PEERS.iter().zip(&rates) {
-        let (median, min, max) = harness::stats(v);
-        println!("RESULT\tm6d_runtime_msgs_per_s\t{peer}\t{median:.0}\t{min:.0}\t{max:.0}\tmessages/s\t{repeats}");
+    for (metric, unit, samples) in [
+        ("m6d_runtime_msgs_per_s", "messages/s", &rates),
+        ("m6e_runtime_cpu_us_per_msg", "CPU µs/message", &cpu),
+    ] {
+        for (peer, v) in PEERS.iter().zip(samples) {
+            let (median, min, max) = harness::stats(v);
+            println!(
+                "RESULT\t{metric}\t{peer}\t{median:.3}\t{min:.3}\t{max:.3}\t{unit}\t{repeats}"
+            );
+        }
+        let ratios: Vec<f64> = samples[0]
+            .iter()
+            .zip(&samples[1])
+            .map(|(a, b)| a / b)
+            .collect();
+        let (median, min, max) = harness::stats(&ratios);
+        println!("RATIO\t{metric}\trawpoll\tglibc\t{median:.3}\t{min:.3}\t{max:.3}");
     }
-    let ratios: Vec<f64> = rates[0].iter().zip(&rates[1]).map(|(a, b)| a / b).collect();
-    let (median, min, max) = harness::stats(&ratios);
-    println!("RATIO\tm6d_runtime_msgs_per_s\trawpoll\tglibc\t{median:.3}\t{min:.3}\t{max:.3}");
     0
 }
 
