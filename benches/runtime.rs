@@ -26,9 +26,9 @@
 //!
 //! - `count PEER CONNS ROUNDS`: one run between two `getppid` markers, for `ci/bench` to count
 //!   the system calls in between in an `strace -f` log; prints the run's counters.
-//! - `wall [--smoke]`: messages per second, rawpoll and Go's scheme in alternate runs (the order
-//!   rotated each round); prints `RESULT`/`RATIO` lines as `benches/peers.rs` does, and each
-//!   run's counters.
+//! - `wall [--smoke]`: messages per second and CPU time per message (`getrusage`, every
+//!   thread), rawpoll and Go's scheme in alternate runs (the order rotated each round); prints
+//!   `RESULT`/`RATIO` lines as `benches/peers.rs` does, and each run's counters.
 //! - no argument or `--bench` (`cargo bench`): `wall --smoke`.
 
 #[path = "peers/gonetpoll.rs"]
