@@ -25,15 +25,15 @@ mod alloc_count;
 #[path = "peers/bare.rs"]
 mod bare;
 #[cfg(target_arch = "x86_64")]
-#[path = "peers/gonetpoll.rs"]
-#[allow(dead_code)] // the wake half only; benches/runtime.rs uses the rest
-mod gonetpoll;
-#[cfg(target_arch = "x86_64")]
 #[path = "peers/harness.rs"]
 mod harness;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/insns.rs"]
 mod insns;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/netpoll_go.rs"]
+#[allow(dead_code)] // the wake half only; benches/runtime.rs uses the rest
+mod netpoll_go;
 #[cfg(target_arch = "x86_64")]
 #[path = "peers/nosleep.rs"]
 mod nosleep;

@@ -1,5 +1,5 @@
 //! A Go-shaped runtime on rawpoll's netpoller and on Go's own wake scheme
-//! (`peers/gonetpoll.rs`, written with the libc crate), driven by `ci/bench`.
+//! (`peers/netpoll_go.rs`, written with the libc crate), driven by `ci/bench`.
 //!
 //! The runtime, the same for both pollers (only the poller differs):
 //!
@@ -31,13 +31,13 @@
 //!   `RESULT`/`RATIO` lines as `benches/peers.rs` does, and each run's counters.
 //! - no argument or `--bench` (`cargo bench`): `wall --smoke`.
 
-#[path = "peers/gonetpoll.rs"]
-mod gonetpoll;
 #[allow(dead_code)] // only `stats`
 #[path = "peers/harness.rs"]
 mod harness;
+#[path = "peers/netpoll_go.rs"]
+mod netpoll_go;
 
-use gonetpoll::GoNetpoll;
+use netpoll_go::GoNetpoll;
 use rawpoll::netpoll::{delay_to_timeout_ms, Netpoll, PollDesc};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

@@ -8,8 +8,8 @@
 //!   `ci/bench` to count the system calls between them in an `strace -f` log.
 //! - `nosleep wall [--smoke]`: ns per wake, peers interleaved by the harness.
 
-use crate::gonetpoll::GoNetpoll;
 use crate::harness::{measure, peer, Config};
+use crate::netpoll_go::GoNetpoll;
 use rawpoll::netpoll::Netpoll;
 use std::time::{Duration, Instant};
 

@@ -2,7 +2,7 @@
 //! wake and leaves the poller ready to block again. One constructor per peer, each returning a
 //! closure that runs one cycle.
 
-use crate::gonetpoll::GoNetpoll;
+use crate::netpoll_go::GoNetpoll;
 use rawpoll::netpoll::Netpoll;
 
 /// Peers of the wake cycle, in table order.
