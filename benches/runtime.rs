@@ -572,8 +572,8 @@ fn wall(smoke: bool) -> i32 {
         }
     }
     for (metric, unit, samples) in [
-        ("m6d_runtime_msgs_per_s", "messages/s", &rates),
-        ("m6e_runtime_cpu_us_per_msg", "CPU µs/message", &cpu),
+        ("m5f_runtime_msgs_per_s", "messages/s", &rates),
+        ("m5g_runtime_cpu_us_per_msg", "CPU µs/message", &cpu),
     ] {
         for (peer, v) in PEERS.iter().zip(samples) {
             let (median, min, max) = harness::stats(v);
