@@ -21,14 +21,6 @@ pub struct Config {
     pub sample: Duration,
 }
 
-impl Config {
-    /// Few, short samples, for `--smoke` runs (which only show that everything builds and runs).
-    pub const SMOKE: Config = Config {
-        rounds: 5,
-        sample: Duration::from_micros(300),
-    };
-}
-
 /// One peer of a metric.
 pub struct Peer<'a> {
     /// Name, as in the table.

@@ -123,7 +123,10 @@ pub fn count(peer: &str, n: &str) -> i32 {
 /// `nosleep wall [--smoke]`: ns per first wake with no sleeper.
 pub fn wall(smoke: bool) -> i32 {
     let cfg = if smoke {
-        Config::SMOKE
+        Config {
+            rounds: 5,
+            sample: Duration::from_micros(300),
+        }
     } else {
         Config {
             // Consuming the wakes, untimed, costs far more than the timed wakes: short samples.
