@@ -8,6 +8,8 @@
 //!   `ci/bench` runs it with two values of `N` and divides the difference, which gives the
 //!   user-space instructions of exactly one call (one-time costs such as lazy binding cancel).
 //! - `wake PEER N`: `N` same-thread wake cycles through one peer, for `strace -c -f`.
+//! - `nosleep count PEER N` / `nosleep wall [--smoke]`: wakes while no thread sleeps
+//!   (`peers/nosleep.rs`).
 //! - `wall [--smoke]`: the wall-clock metrics, peers interleaved round by round so that each
 //!   ratio compares samples taken side by side; prints tab-separated result lines.
 //! - no argument (as `cargo test --benches` runs it) or `--bench` (as `cargo bench` does): a
@@ -32,6 +34,13 @@ mod i686;
 #[path = "peers/insns.rs"]
 mod insns;
 #[cfg(target_arch = "x86_64")]
+#[path = "peers/netpoll_go.rs"]
+#[allow(dead_code)] // the wake half only; benches/runtime.rs uses the rest
+mod netpoll_go;
+#[cfg(target_arch = "x86_64")]
+#[path = "peers/nosleep.rs"]
+mod nosleep;
+#[cfg(target_arch = "x86_64")]
 #[path = "peers/wake.rs"]
 mod wake;
 #[cfg(target_arch = "x86_64")]
@@ -50,11 +59,17 @@ fn main() {
         ["insns", "list"] => insns::list(),
         ["insns", name, n] => insns::run(name, n),
         ["wake", peer, n] => wake::run_cycles(peer, n),
+        ["nosleep", "count", peer, n] => nosleep::count(peer, n),
+        ["nosleep", "wall"] => nosleep::wall(false),
+        ["nosleep", "wall", "--smoke"] => nosleep::wall(true),
         ["wall"] => wall::run(false),
         ["wall", "--smoke"] => wall::run(true),
         [] | ["--bench"] => wall::run(true),
         _ => {
-            eprintln!("usage: peers insns list | insns NAME N | wake PEER N | wall [--smoke]");
+            eprintln!(
+                "usage: peers insns list | insns NAME N | wake PEER N | wall [--smoke] \
+                 | nosleep count PEER N | nosleep wall [--smoke]"
+            );
             2
         }
     };

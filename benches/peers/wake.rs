@@ -2,8 +2,8 @@
 //! wake and leaves the poller ready to block again. One constructor per peer, each returning a
 //! closure that runs one cycle.
 
+use crate::netpoll_go::GoNetpoll;
 use rawpoll::netpoll::Netpoll;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 
 /// Peers of the wake cycle, in table order.
 pub const PEERS: [&str; 4] = ["rawpoll", "glibc", "mio", "polling"];
@@ -16,7 +16,7 @@ pub fn cycle(peer: &str) -> Box<dyn FnMut()> {
             np.init().expect("init");
             Box::new(move || {
                 np.wake().expect("wake");
-                np.poll(-1, |_, _| {}).expect("poll");
+                np.poll(-1, |_, _, _| {}).expect("poll");
             })
         }
         "glibc" => {
@@ -49,57 +49,24 @@ pub fn cycle(peer: &str) -> Box<dyn FnMut()> {
     }
 }
 
-/// Go's wake written directly with the libc crate: an eventfd registered level-triggered in an
-/// epoll set; wake writes 1, the waiter waits then reads the counter back to 0.
-pub struct LibcWake {
-    epfd: OwnedFd,
-    efd: OwnedFd,
-}
+/// Go's wake scheme written with the libc crate ([`GoNetpoll`]): `netpollBreak` writes the
+/// level-triggered eventfd, the blocking `netpoll` it ends reads it back.
+pub struct LibcWake(GoNetpoll);
 
 impl LibcWake {
     /// A new epoll set with its eventfd.
     pub fn new() -> LibcWake {
-        // SAFETY: plain FFI calls; each result is checked before it is owned.
-        unsafe {
-            let epfd = libc::epoll_create1(libc::EPOLL_CLOEXEC);
-            let efd = libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK);
-            assert!(epfd >= 0 && efd >= 0);
-            let mut event = libc::epoll_event {
-                events: libc::EPOLLIN as u32,
-                u64: 0,
-            };
-            assert_eq!(
-                libc::epoll_ctl(epfd, libc::EPOLL_CTL_ADD, efd, &mut event),
-                0
-            );
-            LibcWake {
-                epfd: OwnedFd::from_raw_fd(epfd),
-                efd: OwnedFd::from_raw_fd(efd),
-            }
-        }
+        LibcWake(GoNetpoll::new())
     }
 
-    /// Writes 1 to the eventfd.
+    /// Go's `netpollBreak`.
     pub fn wake(&self) {
-        // SAFETY: plain FFI call on an open eventfd.
-        let r = unsafe { libc::eventfd_write(self.efd.as_raw_fd(), 1) };
-        assert_eq!(r, 0);
+        self.0.wake();
     }
 
-    /// Blocks until the eventfd is readable, then drains it.
+    /// Blocks until a wake arrives (Go's `netpoll(-1)`, which reads the eventfd back).
     pub fn wait(&self) {
-        let mut events = [libc::epoll_event { events: 0, u64: 0 }; 128];
-        loop {
-            // SAFETY: the kernel writes at most 128 entries into `events`.
-            let n =
-                unsafe { libc::epoll_wait(self.epfd.as_raw_fd(), events.as_mut_ptr(), 128, -1) };
-            if n > 0 {
-                break;
-            }
-        }
-        let mut value = 0;
-        // SAFETY: glibc writes 8 bytes into `value`.
-        unsafe { libc::eventfd_read(self.efd.as_raw_fd(), &mut value) };
+        self.0.poll(-1, |_, _| {});
     }
 }
 
