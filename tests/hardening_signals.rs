@@ -13,16 +13,20 @@
 //!
 //! One test in this file: the handler is process-wide.
 
+mod common;
+
 use rawpoll::netpoll::{Netpoll, PollDesc};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use rawpoll::{AsFd, BorrowedFd};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-static DELIVERED: AtomicU64 = AtomicU64::new(0);
+// usize counters: 32-bit targets (mips) have no 64-bit atomics.
+static DELIVERED: AtomicUsize = AtomicUsize::new(0);
 static DOORBELL: PollDesc = PollDesc::new();
 
-/// Signals per phase at least.
+/// Signals per phase at least (divided by `RAWPOLL_EMULATED_SCALE` under emulation).
 const SIGNALS: u64 = 10_000;
-/// Wake rounds per phase at least.
+/// Wake rounds per phase at least (likewise).
 const MIN_ROUNDS: u64 = 500;
 /// The bound that catches a hang: a round not acknowledged by then fails the test.
 const DEADLINE: Duration = Duration::from_secs(30);
@@ -46,7 +50,7 @@ fn install_handler() {
 }
 
 /// Sends SIGUSR1 to the thread published in `thread` until `stop`, returning how many were sent.
-fn storm(thread: &AtomicU64, stop: &AtomicBool) -> u64 {
+fn storm(thread: &AtomicUsize, stop: &AtomicBool) -> u64 {
     let mut sent = 0;
     let tid = loop {
         match thread.load(Ordering::Acquire) {
@@ -81,17 +85,18 @@ struct Phase {
 
 /// Runs one phase: `delays` empty means `poll(-1)`, otherwise the poller cycles through them
 /// and waits for the doorbell. Returns the figures.
-fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
-    let acked = AtomicU64::new(0);
-    let target = AtomicU64::new(u64::MAX);
+fn phase(np: &Netpoll, doorbell: BorrowedFd<'_>, delays: &'static [i64]) -> Phase {
+    let (signals, min_rounds) = (common::scaled(SIGNALS), common::scaled(MIN_ROUNDS));
+    let acked = AtomicUsize::new(0);
+    let target = AtomicUsize::new(usize::MAX);
     let stop_storm = AtomicBool::new(false);
-    let poller_thread = AtomicU64::new(0);
+    let poller_thread = AtomicUsize::new(0);
     let delivered_before = DELIVERED.load(Ordering::Relaxed);
     let start = Instant::now();
     std::thread::scope(|s| {
         let poller = s.spawn(|| {
             // SAFETY: pthread_self has no preconditions.
-            poller_thread.store(unsafe { libc::pthread_self() } as u64, Ordering::Release);
+            poller_thread.store(unsafe { libc::pthread_self() } as usize, Ordering::Release);
             let mut returns = 0u64;
             let mut early = 0u64;
             let mut errors = Vec::new();
@@ -100,13 +105,13 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
             let mut i = 0usize;
             loop {
                 if delays.is_empty() {
-                    match np.poll(-1, |_, _| {}) {
+                    match np.poll(-1, |_, _, _| {}) {
                         Ok(0) => {}
                         other => errors.push(format!("poll(-1): {other:?}")),
                     }
                     returns += 1;
-                    acked.store(returns, Ordering::Release);
-                    if returns >= target.load(Ordering::Acquire) {
+                    acked.store(returns as usize, Ordering::Release);
+                    if returns as usize >= target.load(Ordering::Acquire) {
                         break;
                     }
                 } else {
@@ -114,7 +119,7 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
                     i += 1;
                     let t = Instant::now();
                     let mut rang = false;
-                    let r = np.poll(delay, |pd, ready| {
+                    let r = np.poll(delay, |pd, ready, _| {
                         rang = std::ptr::eq(pd, &DOORBELL) && ready.readable;
                     });
                     let took = t.elapsed();
@@ -127,12 +132,12 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
                     match r {
                         Ok(1) if rang => {
                             doorbells += 1;
-                            acked.store(doorbells, Ordering::Release);
+                            acked.store(doorbells as usize, Ordering::Release);
                         }
                         Ok(0) => early += 1,
                         other => errors.push(format!("poll({delay}): {other:?}")),
                     }
-                    if doorbells >= target.load(Ordering::Acquire) {
+                    if doorbells as usize >= target.load(Ordering::Acquire) {
                         break;
                     }
                 }
@@ -156,7 +161,7 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
                 errors.push(format!("wake: {e:?}"));
             }
             let t = Instant::now();
-            while acked.load(Ordering::Acquire) < *rounds {
+            while (acked.load(Ordering::Acquire) as u64) < *rounds {
                 if t.elapsed() > DEADLINE {
                     errors.push(format!("round {rounds} not acknowledged in {DEADLINE:?}"));
                     return false;
@@ -166,8 +171,9 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
             true
         };
         loop {
-            let sent_enough = DELIVERED.load(Ordering::Relaxed) - delivered_before >= SIGNALS;
-            if rounds >= MIN_ROUNDS && sent_enough {
+            let sent_enough =
+                (DELIVERED.load(Ordering::Relaxed) - delivered_before) as u64 >= signals;
+            if rounds >= min_rounds && sent_enough {
                 break;
             }
             if !round(&mut rounds, &mut errors) || start.elapsed() > DEADLINE {
@@ -177,7 +183,7 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
         stop_storm.store(true, Ordering::Release);
         let sent = sender.join().unwrap_or(0);
         // The last round, signals stopped: the poller leaves after it.
-        target.store(rounds + 1, Ordering::Release);
+        target.store(rounds as usize + 1, Ordering::Release);
         round(&mut rounds, &mut errors);
         let (returns, early_returns, poll_errors, max_overshoot, doorbells) = poller
             .join()
@@ -191,7 +197,7 @@ fn phase(np: &Netpoll, doorbell: i32, delays: &'static [i64]) -> Phase {
             errors,
             max_overshoot,
             sent,
-            delivered: DELIVERED.load(Ordering::Relaxed) - delivered_before,
+            delivered: (DELIVERED.load(Ordering::Relaxed) - delivered_before) as u64,
             took: start.elapsed(),
         }
     })
@@ -222,11 +228,11 @@ fn signal_storm_during_poll() {
     ];
     for (name, delays, pwait2) in phases {
         np.use_epoll_pwait2(pwait2);
-        if !delays.is_empty() && np.open(doorbell, &DOORBELL).is_ok() {
+        if !delays.is_empty() && np.open(&doorbell, &DOORBELL).is_ok() {
             // The registration's own edge (an eventfd is writable at once) is collected here.
-            assert_eq!(np.poll(0, |_, _| {}), Ok(1));
+            assert_eq!(np.poll(0, |_, _, _| {}), Ok(1));
         }
-        let p = phase(&np, doorbell, delays);
+        let p = phase(&np, doorbell.as_fd(), delays);
         total_sent += p.sent;
         let what = if delays.is_empty() {
             "wakes"
@@ -248,7 +254,7 @@ fn signal_storm_during_poll() {
         if !p.errors.is_empty() {
             failed.push(format!("{name}: {:?}", p.errors));
         }
-        if p.sent < SIGNALS {
+        if p.sent < common::scaled(SIGNALS) {
             failed.push(format!("{name}: only {} signals sent", p.sent));
         }
         if delays.is_empty() && p.returns != p.rounds {
@@ -267,13 +273,13 @@ fn signal_storm_during_poll() {
     // After the storm: a wake still wakes a blocking poll.
     np.wake().expect("wake");
     let t = Instant::now();
-    assert_eq!(np.poll(-1, |_, _| {}), Ok(0));
+    assert_eq!(np.poll(-1, |_, _, _| {}), Ok(0));
     println!(
         "signals: {total_sent} signals sent in all; after the storm a wake ends poll(-1) in {:?}",
         t.elapsed()
     );
     assert!(t.elapsed() < DEADLINE);
     assert!(failed.is_empty(), "{failed:#?}");
-    let _ = np.close(doorbell);
-    let _ = rawpoll::close(doorbell);
+    assert_eq!(np.close(&doorbell), Ok(()));
+    assert_eq!(rawpoll::close(doorbell), Ok(()));
 }

@@ -16,7 +16,7 @@ pub fn cycle(peer: &str) -> Box<dyn FnMut()> {
             np.init().expect("init");
             Box::new(move || {
                 np.wake().expect("wake");
-                np.poll(-1, |_, _| {}).expect("poll");
+                np.poll(-1, |_, _, _| {}).expect("poll");
             })
         }
         "glibc" => {

@@ -8,7 +8,7 @@ use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::EpollEvent;
 use std::hint::black_box;
 use std::mem::MaybeUninit;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -97,17 +97,14 @@ const READY_FDS: usize = 1000;
 fn ready_fds(cfg: Config) {
     // Shared eventfds, registered edge-triggered in every peer's set. Re-arming (an 8-byte write
     // to each, a new edge everywhere) is done before each collection and not timed.
-    let fds: Vec<OwnedFd> = (0..READY_FDS)
+    let fds: Vec<rawpoll::OwnedFd> = (0..READY_FDS)
         .map(|_| {
-            let fd =
-                rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd");
-            // SAFETY: a fresh descriptor, owned from here on.
-            unsafe { OwnedFd::from_raw_fd(fd) }
+            rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK).expect("eventfd")
         })
         .collect();
-    let raw: Vec<RawFd> = fds.iter().map(AsRawFd::as_raw_fd).collect();
+    let raw: Vec<RawFd> = fds.iter().map(rawpoll::AsRawFd::as_raw_fd).collect();
     let rearm = || {
-        for &fd in &raw {
+        for fd in &fds {
             rawpoll::eventfd_write(fd, 1).expect("rearm");
         }
     };
@@ -116,7 +113,7 @@ fn ready_fds(cfg: Config) {
     let np = Netpoll::new();
     np.init().expect("init");
     let pds: &'static [PollDesc] = Box::leak((0..READY_FDS).map(|_| PollDesc::new()).collect());
-    for (i, (&fd, pd)) in raw.iter().zip(pds).enumerate() {
+    for (i, (fd, pd)) in fds.iter().zip(pds).enumerate() {
         pd.set_user_data(i);
         np.open(fd, pd).expect("open");
     }
@@ -124,7 +121,7 @@ fn ready_fds(cfg: Config) {
         let (mut got, mut sum, mut polls) = (0, 0usize, 0);
         loop {
             let n = np
-                .poll(0, |pd, _| sum = sum.wrapping_add(pd.user_data()))
+                .poll(0, |pd, _, _| sum = sum.wrapping_add(pd.user_data()))
                 .expect("poll");
             polls += 1;
             got += n;
@@ -338,7 +335,7 @@ fn side(peer: &str) -> (WakeFn, WaitFn) {
             (
                 Arc::new(move || np.wake().expect("wake")),
                 Box::new(move || {
-                    waiter.poll(-1, |_, _| {}).expect("poll");
+                    waiter.poll(-1, |_, _, _| {}).expect("poll");
                 }),
             )
         }
