@@ -53,6 +53,21 @@ fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static
         .unwrap_or_else(|_| panic!("{what}: still running after {DEADLINE:?}"))
 }
 
+/// A poll with `delay` that must return `Ok(0)` (a wake, no descriptor), within DEADLINE.
+fn poll_returns(np: &Arc<Netpoll>, delay: i64, what: &str) {
+    let np2 = Arc::clone(np);
+    assert_eq!(
+        bounded(what, move || np2.poll(delay, |_, _, _| {})),
+        Ok(0),
+        "{what}"
+    );
+}
+
+/// The eventfd writes made for sleepers so far: the wake eventfd's counter (no poll reads it).
+fn writes(np: &Netpoll) -> u64 {
+    eventfd_count(np.raw_wake_fd())
+}
+
 /// Polls with `delay`, collecting `(user_data, Ready)` of each reported descriptor.
 fn collect(np: &Netpoll, delay: i64) -> (usize, Vec<(usize, Ready)>) {
     let mut seen = Vec::new();
@@ -251,19 +266,10 @@ fn blocked_poller(np: &Arc<Netpoll>) -> mpsc::Receiver<Result<usize, Errno>> {
 /// Leaves no wake pending and no edge queued, without a write: a wake with nobody asleep
 /// (no system call), consumed by a blocking poll that therefore returns at once.
 fn settle(np: &Arc<Netpoll>) {
-    let before = eventfd_count(np.raw_wake_fd());
+    let before = writes(&np);
     assert_eq!(np.wake(), Ok(()));
-    let np2 = Arc::clone(np);
-    assert_eq!(
-        bounded("poll(-1) on a pending wake", move || np2
-            .poll(-1, |_, _, _| {})),
-        Ok(0)
-    );
-    assert_eq!(
-        eventfd_count(np.raw_wake_fd()),
-        before,
-        "settling wrote nothing"
-    );
+    poll_returns(&np, -1, "poll(-1) on a pending wake");
+    assert_eq!(writes(&np), before, "settling wrote nothing");
 }
 
 /// Waits for the poll started by [`blocked_poller`], which must return `Ok(0)`; afterwards
@@ -283,32 +289,24 @@ fn blocking_poll_is_woken_from_another_thread() {
     let np = Arc::new(ready_netpoll());
     let rx = blocked_poller(&np);
     assert!(np.has_sleeper());
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 0);
+    assert_eq!(writes(&np), 0);
     assert_eq!(np.wake(), Ok(()));
     woken(rx, &np);
     // The eventfd counts writes (it is edge-triggered and never read by a poll): one so far,
     // since a thread slept.
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 1);
+    assert_eq!(writes(&np), 1);
     // Issue 10: with nobody asleep a wake makes no system call (it used to write a second
     // time); the same thread's next poll(-1) sees it pending and returns at once.
     assert!(!np.has_sleeper());
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(
-        eventfd_count(np.raw_wake_fd()),
-        1,
-        "no write without a sleeper"
-    );
-    let np2 = Arc::clone(&np);
-    assert_eq!(
-        bounded("poll(-1) after a wake", move || np2.poll(-1, |_, _, _| {})),
-        Ok(0)
-    );
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 1);
+    assert_eq!(writes(&np), 1, "no write without a sleeper");
+    poll_returns(&np, -1, "poll(-1) after a wake");
+    assert_eq!(writes(&np), 1);
     // That poll reset the wake flag: the next wake to a sleeper writes again.
     let rx = blocked_poller(&np);
     assert_eq!(np.wake(), Ok(()));
     woken(rx, &np);
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 2);
+    assert_eq!(writes(&np), 2);
 }
 
 /// 8 threads released together call `wake()`, `CYCLES` times. Issue 10's exact counts: with a
@@ -342,7 +340,7 @@ fn concurrent_wakes_write_the_eventfd_once_per_cycle() {
         woken(rx, &np);
         // Each write adds 1 and no poll reads the counter: it equals the number of writes.
         assert_eq!(
-            eventfd_count(np.raw_wake_fd()),
+            writes(&np),
             cycle,
             "one write per cycle of 8 wakes to a sleeper"
         );
@@ -353,22 +351,14 @@ fn concurrent_wakes_write_the_eventfd_once_per_cycle() {
     // Nobody asleep: no write at all, and the wake is still delivered.
     for _ in 1..=cycles {
         racing_wakes(&np);
-        assert_eq!(
-            eventfd_count(np.raw_wake_fd()),
-            cycles,
-            "no write without a sleeper"
-        );
-        let np2 = Arc::clone(&np);
-        assert_eq!(
-            bounded("poll(-1) after wakes", move || np2.poll(-1, |_, _, _| {})),
-            Ok(0)
-        );
+        assert_eq!(writes(&np), cycles, "no write without a sleeper");
+        poll_returns(&np, -1, "poll(-1) after wakes");
     }
     println!(
         "{cycles} cycles x {THREADS} concurrent wake() calls to a blocked poller, then {cycles} with nobody asleep: {} eventfd writes",
-        eventfd_count(np.raw_wake_fd())
+        writes(&np)
     );
-    assert_eq!(eventfd_count(np.raw_wake_fd()), cycles);
+    assert_eq!(writes(&np), cycles);
 }
 
 #[test]
@@ -383,28 +373,14 @@ fn non_blocking_poll_never_consumes_a_pending_wake() {
     }
     // Still pending: another wake is a no-op.
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(
-        eventfd_count(np.raw_wake_fd()),
-        0,
-        "no write without a sleeper"
-    );
+    assert_eq!(writes(&np), 0, "no write without a sleeper");
     // A blocking poll returns at once and consumes it.
-    let np2 = Arc::clone(&np);
-    assert_eq!(
-        bounded("poll(-1) with a pending wake", move || np2
-            .poll(-1, |_, _, _| {})),
-        Ok(0)
-    );
+    poll_returns(&np, -1, "poll(-1) with a pending wake");
     // A positive delay consumes a wake too (delay != 0): a quick return, still no write.
     assert_eq!(np.wake(), Ok(()));
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 0);
-    let np2 = Arc::clone(&np);
+    assert_eq!(writes(&np), 0);
     let start = Instant::now();
-    assert_eq!(
-        bounded("poll(1 s) with a pending wake", move || np2
-            .poll(1_000_000_000, |_, _, _| {})),
-        Ok(0)
-    );
+    poll_returns(&np, 1_000_000_000, "poll(1 s) with a pending wake");
     println!(
         "poll(1 s) with a wake pending returned after {:?}",
         start.elapsed()
@@ -413,7 +389,7 @@ fn non_blocking_poll_never_consumes_a_pending_wake() {
     let rx = blocked_poller(&np);
     assert_eq!(np.wake(), Ok(()));
     woken(rx, &np);
-    assert_eq!(eventfd_count(np.raw_wake_fd()), 1);
+    assert_eq!(writes(&np), 1);
 
     // A thread blocks while another spins on poll(0), which takes the wake's edge whenever it
     // gets there first: the blocked thread must still be woken, every round.
@@ -470,9 +446,7 @@ fn socketpair_readiness_and_rdhup() {
     b.write_all(b"x").unwrap();
     assert_eq!(collect(&np, 0), (1, vec![(77, both)]));
     b.shutdown(std::net::Shutdown::Write).unwrap();
-    let (n, seen) = collect(&np, 0);
-    assert_eq!(n, 1);
-    let rdhup = seen[0].1;
+    let rdhup = only_report(&np);
     assert_eq!(
         rdhup,
         Ready::from_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP),
@@ -482,9 +456,7 @@ fn socketpair_readiness_and_rdhup() {
         rdhup.readable && rdhup.writable && rdhup.read_closed && !rdhup.hang_up && !rdhup.error
     );
     drop(b);
-    let (n, seen) = collect(&np, 0);
-    assert_eq!(n, 1);
-    let hup = seen[0].1;
+    let hup = only_report(&np);
     assert_eq!(
         hup,
         Ready::from_events(EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLHUP),
@@ -635,7 +607,7 @@ fn no_sequence_makes_a_descriptor_look_like_the_wake_eventfd() {
         );
         // Issue 10: nobody slept when wake() ran, so it wrote nothing (it used to write 1).
         assert_eq!(
-            eventfd_count(np.raw_wake_fd()),
+            writes(&np),
             0,
             "the pending wake is untouched: no write without a sleeper"
         );
@@ -643,12 +615,7 @@ fn no_sequence_makes_a_descriptor_look_like_the_wake_eventfd() {
     }
     // The wake is still pending after those non-blocking polls: a blocking poll returns at once
     // and reports no descriptor.
-    let np = Arc::new(np);
-    assert_eq!(
-        bounded("poll(-1) with the wake pending", move || np
-            .poll(-1, |_, _, _| {})),
-        Ok(0)
-    );
+    poll_returns(&Arc::new(np), -1, "poll(-1) with the wake pending");
 }
 
 #[test]
@@ -787,15 +754,27 @@ fn events_of(np: &Netpoll) -> Vec<u32> {
         .collect()
 }
 
+/// A non-blocking socket pair whose first end is registered with `interest`.
+fn registered_pair(np: &Netpoll, interest: Interest) -> (UnixStream, UnixStream) {
+    let (a, b) = UnixStream::pair().unwrap();
+    a.set_nonblocking(true).unwrap();
+    b.set_nonblocking(true).unwrap();
+    np.open_with(fd_of(&a), leak_pd(), interest).unwrap();
+    (a, b)
+}
+
+/// Polls once with delay 0, which must report exactly one descriptor; returns its readiness.
+fn only_report(np: &Netpoll) -> Ready {
+    let (n, seen) = collect(np, 0);
+    assert_eq!(n, 1, "{seen:?}");
+    seen[0].1
+}
+
 #[test]
 fn readable_interest_gets_no_writable_only_events() {
     let _serial = serial();
     let np = ready_netpoll();
-    let (a, b) = UnixStream::pair().unwrap();
-    a.set_nonblocking(true).unwrap();
-    b.set_nonblocking(true).unwrap();
-    let pd = leak_pd();
-    np.open_with(fd_of(&a), pd, Interest::READABLE).unwrap();
+    let (a, b) = registered_pair(&np, Interest::READABLE);
     const ROUNDS: usize = 20;
     let (mut writable_only, mut readable, mut other) = (0, 0, 0);
     let mut tally = |events: Vec<u32>| {
@@ -827,10 +806,9 @@ fn readable_interest_gets_no_writable_only_events() {
     assert_eq!(readable, ROUNDS);
     // RDHUP is part of READABLE: the peer's shutdown is reported, still without EPOLLOUT.
     b.shutdown(std::net::Shutdown::Write).unwrap();
-    let (n, seen) = collect(&np, 0);
-    assert_eq!(n, 1);
-    assert_eq!(seen[0].1, Ready::from_events(EPOLLIN | EPOLLRDHUP));
-    assert!(seen[0].1.read_closed && !seen[0].1.writable);
+    let only = only_report(&np);
+    assert_eq!(only, Ready::from_events(EPOLLIN | EPOLLRDHUP));
+    assert!(only.read_closed && !only.writable);
     np.close(fd_of(&a)).unwrap();
 }
 
@@ -838,12 +816,7 @@ fn readable_interest_gets_no_writable_only_events() {
 fn writable_interest_gets_no_readable_events() {
     let _serial = serial();
     let np = ready_netpoll();
-    let (a, b) = UnixStream::pair().unwrap();
-    a.set_nonblocking(true).unwrap();
-    b.set_nonblocking(true).unwrap();
-    let pd = leak_pd();
-    pd.set_user_data(3);
-    np.open_with(fd_of(&a), pd, Interest::WRITABLE).unwrap();
+    let (a, b) = registered_pair(&np, Interest::WRITABLE);
     assert_eq!(
         events_of(&np),
         [EPOLLOUT],
@@ -874,18 +847,13 @@ fn writable_interest_gets_no_readable_events() {
     assert_eq!(events_of(&np), Vec::<u32>::new(), "edge-triggered");
     // A hang-up is reported whatever the interest.
     drop(b);
-    let (n, seen) = collect(&np, 0);
-    assert_eq!(n, 1);
-    assert!(
-        seen[0].1.hang_up && seen[0].1.read_closed,
-        "{:?}",
-        seen[0].1
-    );
+    let only = only_report(&np);
+    assert!(only.hang_up && only.read_closed, "{:?}", only);
     assert_eq!(
-        seen[0].1.events & (EPOLLIN | EPOLLRDHUP),
+        only.events & (EPOLLIN | EPOLLRDHUP),
         0,
         "nothing of READABLE: {:?}",
-        seen[0].1
+        only
     );
     np.close(fd_of(&a)).unwrap();
 }
@@ -1058,9 +1026,5 @@ fn has_sleeper_while_a_thread_blocks() {
     }
     assert_eq!(rx.recv_timeout(DEADLINE), Ok(Ok(0)));
     assert!(!np.has_sleeper(), "the timed-out poll left");
-    assert_eq!(
-        eventfd_count(np.raw_wake_fd()),
-        1,
-        "only the wake to the blocked poller wrote"
-    );
+    assert_eq!(writes(&np), 1, "only the wake to the blocked poller wrote");
 }
