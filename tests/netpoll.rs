@@ -266,10 +266,10 @@ fn blocked_poller(np: &Arc<Netpoll>) -> mpsc::Receiver<Result<usize, Errno>> {
 /// Leaves no wake pending and no edge queued, without a write: a wake with nobody asleep
 /// (no system call), consumed by a blocking poll that therefore returns at once.
 fn settle(np: &Arc<Netpoll>) {
-    let before = writes(&np);
+    let before = writes(np);
     assert_eq!(np.wake(), Ok(()));
-    poll_returns(&np, -1, "poll(-1) on a pending wake");
-    assert_eq!(writes(&np), before, "settling wrote nothing");
+    poll_returns(np, -1, "poll(-1) on a pending wake");
+    assert_eq!(writes(np), before, "settling wrote nothing");
 }
 
 /// Waits for the poll started by [`blocked_poller`], which must return `Ok(0)`; afterwards
