@@ -1,5 +1,7 @@
 //! Host tests of the typed layer: `Errno` formatting, the `EpollEvent` layout and accessors,
-//! `SigSet`, `Timespec`, and the wrappers' handling of lengths.
+//! `SigSet` (its kernel layout on every word size and byte order), `Timespec`, the wrappers'
+//! handling of lengths, the descriptor types (`close(OwnedFd)`, drop, `dup3` keeping the number,
+//! `pipe2`'s ends) and, with the `std` feature, std's descriptors and `io::Error` interop.
 
 mod common;
 
