@@ -54,21 +54,23 @@ fn write_syscalls() -> u64 {
         .expect("syscw")
 }
 
-/// The bound, from `src/netpoll.rs`'s protocol (one blocking poller, no failing system call):
+/// The bound, from `src/netpoll.rs`'s protocol (one blocking poller, no failing system call, so
+/// the flag is never UNDELIVERED and `poll(0)`'s give-back, an `epoll_ctl`, never writes):
 ///
-/// - `wake` writes only after moving the flag from IDLE to WRITING and then reading a non-zero
-///   sleeper count; the flag goes back to IDLE only when a blocking poll stores IDLE after its
-///   wait, and the poller has left the sleepers (its `Sleeping` guard drops) before that store.
-/// - So two writes cannot read the count inside the same sleeper window of the poller (the
-///   second CAS needs an IDLE stored after that window ended): each write maps to a distinct
-///   blocking poll call. `poll(0)` never stores IDLE, and its re-arm is an `epoll_ctl`, not a
-///   write. Hence writes <= blocking poll cycles (the final stop wake included, its cycle is
-///   counted), exactly.
-/// - Writes against sleeping cycles: a write can also land in a window in which the poller did
-///   not sleep (it saw a waker's WRITING flag and polled with timeout 0 while that waker read
-///   the count, or the edge arrived before `epoll_pwait` got to sleep), and that edge then ends
-///   the next cycle early too. So there is no "+1" bound against sleeping cycles under 8 hammering
-///   wakers; they are counted and printed, and every wasted write is such a window.
+/// - `wake` writes only after its own compare-exchange IDLE -> WRITING succeeded (and it then
+///   read a non-zero sleeper count). Once a wake holds WRITING, the flag leaves it for DELIVERED
+///   (not IDLE) or is set to IDLE by a blocking poll; nothing else stores IDLE (`poll(0)` never
+///   does, `init` did once before the run).
+/// - So between two successful IDLE -> WRITING exchanges there is at least one IDLE store, and
+///   each blocking poll call stores IDLE at most once (after its wait). Hence
+///   writes <= exchanges <= IDLE stores + 1 <= blocking poll cycles + 1 (the final stop wake and
+///   its cycle included).
+/// - Against sleeping cycles (polls in which the poller really slept: its voluntary context
+///   switches grew) there is no such bound: a write can land in a poll that did not sleep (the
+///   poller saw a waker's WRITING flag and polled with timeout 0 while that waker read the
+///   sleeper count, or the edge arrived before `epoll_pwait` got to sleep), and its edge then
+///   ends the next poll early too. The host shows a few such writes per run (writes - sleeping
+///   cycles = 3 in one run), so sleeping cycles are counted and printed, not bounded.
 #[test]
 fn eight_threads_of_wakes_against_one_poller() {
     let wakes_per_thread = common::scaled(WAKES_PER_THREAD);
@@ -199,9 +201,10 @@ fn eight_threads_of_wakes_against_one_poller() {
         "contention: {WAKERS} threads x {wakes_per_thread} wake() = {} wakes in {wakers_took:?}, then {WAKERS} threads x {ping_pong_rounds} \
          wake-and-wait rounds ({unanswered} wakes not followed by a poll return); {wake_errors} wake errors; \
          {cycles} blocking poll cycles, {sleeping} of them sleeping ({poll_errors} errors); {peeks} poll(0) calls in {PEEKERS} threads ({peek_errors} errors); \
-         {writes} eventfd writes (kernel count, includes the final stop wake) <= cycles = {cycles}; \
+         {writes} eventfd writes (kernel count, includes the final stop wake) <= cycles + 1 = {}; \
          writes - sleeping cycles = {}; watchdog needed: {}; {took:?} in all",
         WAKERS as u64 * wakes_per_thread,
+        cycles + 1,
         writes as i64 - sleeping as i64,
         hung.load(Ordering::Acquire)
     );
@@ -219,7 +222,10 @@ fn eight_threads_of_wakes_against_one_poller() {
     assert_eq!(peek_errors, 0);
     assert!(writes >= 1);
     assert!(sleeping >= 1, "the poller slept at least once");
-    assert!(writes <= cycles, "{writes} writes for {cycles} poll cycles");
+    assert!(
+        writes <= cycles + 1,
+        "{writes} writes for {cycles} poll cycles"
+    );
     assert!(took < DEADLINE, "bounded time");
     assert_eq!(quiet_writes, 0, "no write without a sleeper");
     assert_eq!(
