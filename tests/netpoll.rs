@@ -246,13 +246,15 @@ fn epoll_pwait2_gives_sub_millisecond_delays() {
 
 /// Starts a thread blocked in `np.poll(-1)` and returns once it is: `has_sleeper()` is true,
 /// then a short sleep so that it sits in `epoll_pwait`. (Counts do not depend on the sleep:
-/// `wake` writes whenever the sleeper count is non-zero.) The receiver gets the poll's result.
-fn blocked_poller(np: &Arc<Netpoll>) -> mpsc::Receiver<Result<usize, Errno>> {
+/// `wake` writes whenever the sleeper count is non-zero.) The receiver gets the poll's result
+/// and when it returned.
+fn blocked_poller(np: &Arc<Netpoll>) -> Blocked {
     assert!(!np.has_sleeper(), "nobody sleeps yet");
     let (tx, rx) = mpsc::channel();
     let poller = Arc::clone(np);
     std::thread::spawn(move || {
-        let _ = tx.send(poller.poll(-1, |_, _, _| {}));
+        let r = poller.poll(-1, |_, _, _| {});
+        let _ = tx.send((r, Instant::now()));
     });
     let start = Instant::now();
     while !np.has_sleeper() {
@@ -272,15 +274,16 @@ fn settle(np: &Arc<Netpoll>) {
     assert_eq!(writes(np), before, "settling wrote nothing");
 }
 
+/// What [`blocked_poller`] hands back: the poll's result and when it returned.
+type Blocked = mpsc::Receiver<(Result<usize, Errno>, Instant)>;
+
 /// Waits for the poll started by [`blocked_poller`], which must return `Ok(0)`; afterwards
-/// nobody sleeps.
-fn woken(rx: mpsc::Receiver<Result<usize, Errno>>, np: &Netpoll) {
-    assert_eq!(
-        rx.recv_timeout(DEADLINE),
-        Ok(Ok(0)),
-        "poll(-1) was not woken"
-    );
+/// nobody sleeps. Returns when the poll returned.
+fn woken(rx: Blocked, np: &Netpoll) -> Instant {
+    let (r, returned) = rx.recv_timeout(DEADLINE).expect("poll(-1) was not woken");
+    assert_eq!(r, Ok(0), "a wake reports no descriptor");
     assert!(!np.has_sleeper(), "the woken poller left");
+    returned
 }
 
 #[test]
@@ -290,8 +293,13 @@ fn blocking_poll_is_woken_from_another_thread() {
     let rx = blocked_poller(&np);
     assert!(np.has_sleeper());
     assert_eq!(writes(&np), 0);
+    let wake_started = Instant::now();
     assert_eq!(np.wake(), Ok(()));
-    woken(rx, &np);
+    let returned = woken(rx, &np);
+    assert!(
+        returned >= wake_started,
+        "the poll returned before it was woken"
+    );
     // The eventfd counts writes (it is edge-triggered and never read by a poll): one so far,
     // since a thread slept.
     assert_eq!(writes(&np), 1);
@@ -412,7 +420,7 @@ fn non_blocking_poll_never_consumes_a_pending_wake() {
         };
         let rx = blocked_poller(&np);
         assert_eq!(np.wake(), Ok(()));
-        let woken = rx.recv_timeout(DEADLINE);
+        let woken = rx.recv_timeout(DEADLINE).map(|(r, _)| r);
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
         let polls = spinner.join().unwrap();
         assert_eq!(
