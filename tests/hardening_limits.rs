@@ -112,10 +112,7 @@ fn init_under_descriptor_exhaustion() {
             restored.trim()
         );
         assert_eq!(restored.trim(), old.trim());
-        assert_eq!(
-            got.expect("sysctl write"),
-            Err(Errno::from_raw(libc::ENOSPC as u16))
-        );
+        assert_eq!(got.expect("sysctl write"), Err(Errno::ENOSPC));
         assert_eq!(after, before);
         assert!(!np.is_initialized());
     } else {
@@ -129,7 +126,7 @@ fn init_under_descriptor_exhaustion() {
     // Room for exactly init's two descriptors: init succeeds, nothing else can be opened, and
     // the paths that open nothing are unaffected.
     let before = open_fds();
-    let (r, w) = rawpoll::pipe2(libc::O_CLOEXEC as u32).expect("pipe2");
+    let (r, w) = rawpoll::pipe2(rawpoll::EPOLL_CLOEXEC).expect("pipe2");
     let efd = rawpoll::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
     let free = free_numbers(3);
     set_soft_limit(free[2]);

@@ -135,31 +135,27 @@ impl Object {
     fn create(kind: Kind) -> Result<Object, TestCaseError> {
         let (fd, peer) = match kind {
             Kind::Pipe => {
-                let (r, w) = rawpoll::pipe2((libc::O_NONBLOCK | libc::O_CLOEXEC) as u32)
+                // O_NONBLOCK | O_CLOEXEC with rawpoll's per-architecture values (the libc
+                // crate's are the generic ones on mips64 glibc, 0.2.190 and 0.2.191).
+                let (r, w) = rawpoll::pipe2(rawpoll::EFD_NONBLOCK | rawpoll::EPOLL_CLOEXEC)
                     .map_err(|e| fail(format!("pipe2: {e:?}")))?;
                 (r, Some(w))
             }
             Kind::Socket => {
-                let mut sv = [-1; 2];
-                // SAFETY: socketpair writes two ints into `sv`.
-                let r = unsafe {
-                    libc::socketpair(
-                        libc::AF_UNIX,
-                        libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                        0,
-                        sv.as_mut_ptr(),
-                    )
+                // std's socketpair (SOCK_STREAM | SOCK_CLOEXEC), not the libc crate's constants:
+                // libc 0.2.190 and 0.2.191 give mips64 glibc the generic values, and SOCK_STREAM
+                // is 2 on MIPS.
+                let (a, b) = std::os::unix::net::UnixStream::pair()
+                    .map_err(|e| fail(format!("socketpair: {e}")))?;
+                for end in [&a, &b] {
+                    end.set_nonblocking(true)
+                        .map_err(|e| fail(format!("O_NONBLOCK: {e}")))?;
+                }
+                let own = |end: std::os::unix::net::UnixStream| {
+                    // SAFETY: the stream gives its descriptor up; the object owns it from here.
+                    unsafe { OwnedFd::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(end)) }
                 };
-                if r != 0 {
-                    return Err(fail("socketpair failed".into()));
-                }
-                // SAFETY: socketpair just created both descriptors; the object owns them.
-                unsafe {
-                    (
-                        OwnedFd::from_raw_fd(sv[0]),
-                        Some(OwnedFd::from_raw_fd(sv[1])),
-                    )
-                }
+                (own(a), Some(own(b)))
             }
             Kind::Event => {
                 let fd = rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK)
@@ -472,7 +468,7 @@ impl<'a> World<'a> {
         self.zombies.push(Zombie { obj: old, queued });
         let mut new = Object::create(kind)?;
         // dup3 replaces the number atomically: no other thread can grab it in between.
-        let moved = rawpoll::dup3(&new.fd, &mut reused, libc::O_CLOEXEC as u32);
+        let moved = rawpoll::dup3(&new.fd, &mut reused, rawpoll::EPOLL_CLOEXEC);
         // The new file now lives at `number`; its first number is closed.
         let first = std::mem::replace(&mut new.fd, reused);
         drop(first);
