@@ -37,15 +37,29 @@ extern "C" fn on_signal(_: libc::c_int) {
     DELIVERED.fetch_add(1, Ordering::Relaxed);
 }
 
+/// SIGUSR1 as this architecture's kernel numbers it (16 on MIPS), from linux-raw-sys: the libc
+/// crate (0.2.190, 0.2.191) gives mips64 glibc the generic number 10, SIGBUS there.
+const SIGUSR1: libc::c_int = linux_raw_sys::general::SIGUSR1 as libc::c_int;
+
+extern "C" {
+    /// glibc's `siginterrupt`: with `flag` 1, clears `SA_RESTART` for `sig`.
+    fn siginterrupt(sig: libc::c_int, flag: libc::c_int) -> libc::c_int;
+}
+
+/// Installs `on_signal` for SIGUSR1 without `SA_RESTART`, through glibc's `signal` and
+/// `siginterrupt` rather than the libc crate's `struct sigaction`, whose mips64 layout is the
+/// generic one in libc 0.2.190 and 0.2.191.
 fn install_handler() {
-    // SAFETY: a zeroed sigaction is valid; the handler only touches an atomic, which is
-    // async-signal-safe; sa_flags = 0 leaves SA_RESTART out on purpose.
+    // SAFETY: the handler only touches an atomic, which is async-signal-safe; signal and
+    // siginterrupt take integers and a function pointer.
     unsafe {
-        let mut sa: libc::sigaction = std::mem::zeroed();
-        sa.sa_sigaction = on_signal as *const () as usize;
-        sa.sa_flags = 0;
-        libc::sigemptyset(&mut sa.sa_mask);
-        assert_eq!(libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut()), 0);
+        let handler = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        assert_ne!(libc::signal(SIGUSR1, handler), libc::SIG_ERR);
+        assert_eq!(
+            siginterrupt(SIGUSR1, 1),
+            0,
+            "SA_RESTART left out on purpose"
+        );
     }
 }
 
@@ -60,7 +74,7 @@ fn storm(thread: &AtomicUsize, stop: &AtomicBool) -> u64 {
     };
     while !stop.load(Ordering::Acquire) {
         // SAFETY: the poller thread is not joined before `stop` is set and this returns.
-        if unsafe { libc::pthread_kill(tid, libc::SIGUSR1) } != 0 {
+        if unsafe { libc::pthread_kill(tid, SIGUSR1) } != 0 {
             break;
         }
         sent += 1;
