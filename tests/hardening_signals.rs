@@ -94,6 +94,8 @@ struct Phase {
     max_overshoot: Duration,
     sent: u64,
     delivered: u64,
+    /// Writes to the wake eventfd during the phase (its counter; no poll reads it).
+    writes: u64,
     took: Duration,
 }
 
@@ -106,6 +108,7 @@ fn phase(np: &Netpoll, doorbell: BorrowedFd<'_>, delays: &'static [i64]) -> Phas
     let stop_storm = AtomicBool::new(false);
     let poller_thread = AtomicUsize::new(0);
     let delivered_before = DELIVERED.load(Ordering::Relaxed);
+    let writes_before = common::eventfd_count(np.raw_wake_fd());
     let start = Instant::now();
     std::thread::scope(|s| {
         let poller = s.spawn(|| {
@@ -212,6 +215,7 @@ fn phase(np: &Netpoll, doorbell: BorrowedFd<'_>, delays: &'static [i64]) -> Phas
             max_overshoot,
             sent,
             delivered: (DELIVERED.load(Ordering::Relaxed) - delivered_before) as u64,
+            writes: common::eventfd_count(np.raw_wake_fd()) - writes_before,
             took: start.elapsed(),
         }
     })
@@ -254,13 +258,14 @@ fn signal_storm_during_poll() {
             "doorbell rings (each with a wake)"
         };
         println!(
-            "signals, {name}: {} signals sent, {} delivered, {} {what}, {} seen by the poller, {} poll returns ({} early Ok(0)), {} errors, max overrun past the delay {:?}, {:.2} s",
+            "signals, {name}: {} signals sent, {} delivered, {} {what}, {} seen by the poller, {} poll returns ({} early Ok(0)), {} eventfd writes, {} errors, max overrun past the delay {:?}, {:.2} s",
             p.sent,
             p.delivered,
             p.rounds,
             if delays.is_empty() { p.returns } else { p.doorbells },
             p.returns,
             p.early_returns,
+            p.writes,
             p.errors.len(),
             p.max_overshoot,
             p.took.as_secs_f64()
@@ -271,10 +276,14 @@ fn signal_storm_during_poll() {
         if p.sent < common::scaled(SIGNALS) {
             failed.push(format!("{name}: only {} signals sent", p.sent));
         }
-        if delays.is_empty() && p.returns != p.rounds {
+        // Every wake is followed by a return. A few more returns than wakes are possible: a
+        // waker that reads the sleeper count just as the poller, seeing the wake's flag, polls
+        // without sleeping writes an edge that ends the next poll(-1) at once (seen under
+        // qemu-arm: 1553 returns for 1552 wakes). Each such return needs its own write.
+        if delays.is_empty() && (p.returns < p.rounds || p.returns - p.rounds > p.writes) {
             failed.push(format!(
-                "{name}: {} returns for {} wakes",
-                p.returns, p.rounds
+                "{name}: {} returns for {} wakes and {} eventfd writes",
+                p.returns, p.rounds, p.writes
             ));
         }
         if !delays.is_empty() && p.doorbells != p.rounds {
