@@ -16,7 +16,7 @@
 //! One test in this file: the limit and the descriptor count are process-wide.
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
-use rawpoll::{Errno, EFD_CLOEXEC, EFD_NONBLOCK};
+use rawpoll::{AsRawFd, Errno, EFD_CLOEXEC, EFD_NONBLOCK};
 
 static PIPE: PollDesc = PollDesc::new();
 static EVENT: PollDesc = PollDesc::new();
@@ -47,9 +47,19 @@ fn get_limit() -> libc::rlimit {
     lim
 }
 
-fn set_soft_limit(soft: u64) {
+/// Sets the soft `RLIMIT_NOFILE`. `rlim_t` is the target's `unsigned long` (32 bits on 32-bit
+/// targets), so the limit is given as a descriptor number.
+fn set_soft_limit(soft: i32) {
+    let soft = soft as libc::rlim_t;
     let mut lim = get_limit();
     lim.rlim_cur = soft;
+    // SAFETY: setrlimit reads one rlimit.
+    assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
+}
+
+fn restore_soft_limit(saved: &libc::rlimit) {
+    let mut lim = get_limit();
+    lim.rlim_cur = saved.rlim_cur;
     // SAFETY: setrlimit reads one rlimit.
     assert_eq!(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) }, 0);
 }
@@ -63,9 +73,9 @@ fn init_under_descriptor_exhaustion() {
         let before = open_fds();
         let free = free_numbers(2);
         // With the soft limit at the (allowed+1)-th free number, exactly `allowed` opens succeed.
-        set_soft_limit(free[allowed] as u64);
+        set_soft_limit(free[allowed]);
         let got = np.init();
-        set_soft_limit(saved.rlim_cur);
+        restore_soft_limit(&saved);
         let after = open_fds();
         println!(
             "limits: RLIMIT_NOFILE soft {} (room for {allowed} new fds): init fails at {step}: {got:?}; open fds before {before}, after {after}; fds {free:?} still free: {}",
@@ -76,8 +86,9 @@ fn init_under_descriptor_exhaustion() {
         assert_eq!(after, before, "step {step}: descriptors leaked");
         assert!(free.iter().all(|&fd| !is_open(fd)), "step {step}");
         assert!(!np.is_initialized());
-        assert_eq!(np.wake_fd(), -1);
-        assert_eq!(np.poll(0, |_, _| {}), Err(Errno::EBADF));
+        assert_eq!(np.raw_wake_fd(), -1);
+        assert_eq!(np.raw_epoll_fd(), -1);
+        assert_eq!(np.poll(0, |_, _, _| {}), Err(Errno::EBADF));
     }
 
     if std::env::var("RAWPOLL_EPOLL_WATCHES_TEST").as_deref() == Ok("1") {
@@ -101,10 +112,7 @@ fn init_under_descriptor_exhaustion() {
             restored.trim()
         );
         assert_eq!(restored.trim(), old.trim());
-        assert_eq!(
-            got.expect("sysctl write"),
-            Err(Errno::from_raw(libc::ENOSPC as u16))
-        );
+        assert_eq!(got.expect("sysctl write"), Err(Errno::ENOSPC));
         assert_eq!(after, before);
         assert!(!np.is_initialized());
     } else {
@@ -118,23 +126,23 @@ fn init_under_descriptor_exhaustion() {
     // Room for exactly init's two descriptors: init succeeds, nothing else can be opened, and
     // the paths that open nothing are unaffected.
     let before = open_fds();
-    let [r, w] = rawpoll::pipe2(libc::O_CLOEXEC as u32).expect("pipe2");
+    let (r, w) = rawpoll::pipe2(rawpoll::EPOLL_CLOEXEC).expect("pipe2");
     let efd = rawpoll::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
     let free = free_numbers(3);
-    set_soft_limit(free[2] as u64);
+    set_soft_limit(free[2]);
     let np = Netpoll::new();
     let init = np.init();
-    let exhausted = rawpoll::eventfd(0, EFD_CLOEXEC);
-    let opens = (np.open(r, &PIPE), np.open(efd, &EVENT));
-    let _ = rawpoll::write(w, b"x");
+    let exhausted = rawpoll::eventfd(0, EFD_CLOEXEC).map(|fd| fd.as_raw_fd());
+    let opens = (np.open(&r, &PIPE), np.open(&efd, &EVENT));
+    let _ = rawpoll::write(&w, b"x");
     let wake = np.wake();
     let mut seen = Vec::new();
-    let polled = np.poll(-1, |pd, ready| {
+    let polled = np.poll(-1, |pd, ready, _| {
         seen.push((std::ptr::eq(pd, &PIPE), ready.readable, ready.writable))
     });
-    let quiet = np.poll(0, |_, _| {});
-    let closes = (np.close(r), np.close(efd));
-    set_soft_limit(saved.rlim_cur);
+    let quiet = np.poll(0, |_, _, _| {});
+    let closes = (np.close(&r), np.close(&efd));
+    restore_soft_limit(&saved);
     println!(
         "limits: RLIMIT_NOFILE soft {}: init {init:?}, a new eventfd {exhausted:?}, open {opens:?}, wake {wake:?}, poll(-1) {polled:?} {seen:?}, poll(0) {quiet:?}, close {closes:?}",
         free[2]

@@ -19,8 +19,8 @@
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
 use rawpoll::netpoll::{Netpoll, PollDesc, Ready};
-use rawpoll::{Errno, RawFd};
-use std::sync::atomic::{AtomicU64, Ordering};
+use rawpoll::{AsRawFd, Errno, FromRawFd, OwnedFd};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -96,38 +96,35 @@ fn sequence() -> impl Strategy<Value = (Option<bool>, Vec<Op>)> {
     )
 }
 
-/// Figures over all sequences of a run.
+/// Figures over all sequences of a run (usize: 32-bit targets such as mips have no 64-bit
+/// atomics).
 #[derive(Default)]
 struct Stats {
-    sequences: AtomicU64,
-    ops: AtomicU64,
-    polls: AtomicU64,
-    blocking_polls: AtomicU64,
-    reports: AtomicU64,
-    stale_filtered: AtomicU64,
-    wakes: AtomicU64,
-    helper_wakes: AtomicU64,
-    fd_number_reuses: AtomicU64,
-    sequence_bumps: AtomicU64,
-    errno_checks: AtomicU64,
+    sequences: AtomicUsize,
+    ops: AtomicUsize,
+    polls: AtomicUsize,
+    blocking_polls: AtomicUsize,
+    reports: AtomicUsize,
+    stale_filtered: AtomicUsize,
+    wakes: AtomicUsize,
+    helper_wakes: AtomicUsize,
+    fd_number_reuses: AtomicUsize,
+    sequence_bumps: AtomicUsize,
+    errno_checks: AtomicUsize,
 }
 
-fn add(counter: &AtomicU64, n: u64) {
+fn add(counter: &AtomicUsize, n: usize) {
     counter.fetch_add(n, Ordering::Relaxed);
 }
 
-fn close_fd(fd: RawFd) {
-    let _ = rawpoll::close(fd);
-}
-
-/// A file (or pair) the model tracks.
+/// A file (or pair) the model tracks; dropping it closes its descriptors.
 #[derive(Debug)]
 struct Object {
     kind: Kind,
     /// The registered descriptor.
-    fd: RawFd,
+    fd: OwnedFd,
     /// The other end (pipe write end, socket peer); `None` for an eventfd or once closed.
-    peer: Option<RawFd>,
+    peer: Option<OwnedFd>,
     /// Bytes are waiting (pipe, socket) or the counter is non-zero (eventfd).
     data: bool,
     /// The peer is closed.
@@ -138,25 +135,27 @@ impl Object {
     fn create(kind: Kind) -> Result<Object, TestCaseError> {
         let (fd, peer) = match kind {
             Kind::Pipe => {
-                let [r, w] = rawpoll::pipe2((libc::O_NONBLOCK | libc::O_CLOEXEC) as u32)
+                // O_NONBLOCK | O_CLOEXEC with rawpoll's per-architecture values (the libc
+                // crate's are the generic ones on mips64 glibc, 0.2.190 and 0.2.191).
+                let (r, w) = rawpoll::pipe2(rawpoll::EFD_NONBLOCK | rawpoll::EPOLL_CLOEXEC)
                     .map_err(|e| fail(format!("pipe2: {e:?}")))?;
                 (r, Some(w))
             }
             Kind::Socket => {
-                let mut sv = [-1; 2];
-                // SAFETY: socketpair writes two ints into `sv`.
-                let r = unsafe {
-                    libc::socketpair(
-                        libc::AF_UNIX,
-                        libc::SOCK_STREAM | libc::SOCK_NONBLOCK | libc::SOCK_CLOEXEC,
-                        0,
-                        sv.as_mut_ptr(),
-                    )
-                };
-                if r != 0 {
-                    return Err(fail("socketpair failed".into()));
+                // std's socketpair (SOCK_STREAM | SOCK_CLOEXEC), not the libc crate's constants:
+                // libc 0.2.190 and 0.2.191 give mips64 glibc the generic values, and SOCK_STREAM
+                // is 2 on MIPS.
+                let (a, b) = std::os::unix::net::UnixStream::pair()
+                    .map_err(|e| fail(format!("socketpair: {e}")))?;
+                for end in [&a, &b] {
+                    end.set_nonblocking(true)
+                        .map_err(|e| fail(format!("O_NONBLOCK: {e}")))?;
                 }
-                (sv[0], Some(sv[1]))
+                let own = |end: std::os::unix::net::UnixStream| {
+                    // SAFETY: the stream gives its descriptor up; the object owns it from here.
+                    unsafe { OwnedFd::from_raw_fd(std::os::fd::IntoRawFd::into_raw_fd(end)) }
+                };
+                (own(a), Some(own(b)))
             }
             Kind::Event => {
                 let fd = rawpoll::eventfd(0, rawpoll::EFD_CLOEXEC | rawpoll::EFD_NONBLOCK)
@@ -173,36 +172,31 @@ impl Object {
         })
     }
 
-    /// What epoll reports for the registered end right now, as `Netpoll` maps it.
+    /// What epoll reports for the registered end right now (the exact event bits, which
+    /// `Ready` keeps), as `Netpoll` maps it.
     fn level(&self) -> Ready {
-        match self.kind {
+        use rawpoll::{EPOLLHUP, EPOLLIN, EPOLLOUT, EPOLLRDHUP};
+        let when = |cond: bool, bits: u32| if cond { bits } else { 0 };
+        Ready::from_events(match self.kind {
             // EPOLLIN with bytes, EPOLLHUP (readable and writable) once the writer is gone.
-            Kind::Pipe => Ready {
-                readable: self.data || self.hup,
-                writable: self.hup,
-                error: false,
-            },
+            Kind::Pipe => when(self.data, EPOLLIN) | when(self.hup, EPOLLHUP),
             // Always EPOLLOUT; EPOLLIN with bytes; EPOLLIN|EPOLLRDHUP|EPOLLHUP once the peer is gone.
-            Kind::Socket => Ready {
-                readable: self.data || self.hup,
-                writable: true,
-                error: false,
-            },
+            Kind::Socket => {
+                EPOLLOUT
+                    | when(self.data, EPOLLIN)
+                    | when(self.hup, EPOLLIN | EPOLLRDHUP | EPOLLHUP)
+            }
             // EPOLLOUT while the counter is below its maximum; EPOLLIN when non-zero.
-            Kind::Event => Ready {
-                readable: self.data,
-                writable: true,
-                error: false,
-            },
-        }
+            Kind::Event => EPOLLOUT | when(self.data, EPOLLIN),
+        })
     }
 
     /// Writes one byte (or adds 1) from the peer side; returns whether the registered file got a
     /// wake-up (and so is queued again, edge-triggered).
     fn poke(&mut self) -> Result<bool, TestCaseError> {
-        match (self.kind, self.peer) {
+        match (self.kind, &self.peer) {
             (Kind::Event, _) => {
-                rawpoll::eventfd_write(self.fd, 1)
+                rawpoll::eventfd_write(&self.fd, 1)
                     .map_err(|e| fail(format!("eventfd write: {e:?}")))?;
             }
             (_, Some(peer)) => {
@@ -221,7 +215,7 @@ impl Object {
     fn close_peer(&mut self) -> bool {
         match self.peer.take() {
             Some(peer) => {
-                close_fd(peer);
+                drop(peer);
                 self.hup = true;
                 true
             }
@@ -230,10 +224,7 @@ impl Object {
     }
 
     fn close(self) {
-        close_fd(self.fd);
-        if let Some(peer) = self.peer {
-            close_fd(peer);
-        }
+        drop(self);
     }
 }
 
@@ -289,7 +280,7 @@ impl Drop for World<'_> {
     fn drop(&mut self) {
         for slot in &mut self.slots {
             if let Some(obj) = slot.obj.take() {
-                let _ = self.np.close(obj.fd);
+                let _ = self.np.close(&obj.fd);
                 obj.close();
             }
         }
@@ -412,10 +403,10 @@ impl<'a> World<'a> {
         if let Some(obj) = &self.slots[slot].obj {
             // Registered already: the kernel refuses a second registration.
             let want = self.not_init_or(Err(Errno::EEXIST));
-            return check_eq("open twice", self.np.open(obj.fd, pd), want, self.stats);
+            return check_eq("open twice", self.np.open(&obj.fd, pd), want, self.stats);
         }
         let obj = Object::create(kind)?;
-        let got = self.np.open(obj.fd, pd);
+        let got = self.np.open(&obj.fd, pd);
         let want = self.not_init_or(Ok(()));
         if got.is_err() {
             obj.close();
@@ -431,7 +422,7 @@ impl<'a> World<'a> {
 
     fn close_slot(&mut self, slot: usize) -> Result<(), TestCaseError> {
         if let Some(obj) = self.slots[slot].obj.take() {
-            let got = self.np.close(obj.fd);
+            let got = self.np.close(&obj.fd);
             obj.close();
             self.slots[slot].queued = false;
             check_eq("close", got, Ok(()), self.stats)?;
@@ -463,27 +454,31 @@ impl<'a> World<'a> {
             self.zombies.remove(0).obj.close();
         }
         add(&self.stats.fd_number_reuses, 1);
-        let number = old.fd;
+        let number = old.fd.as_raw_fd();
         // SAFETY: F_DUPFD_CLOEXEC duplicates a descriptor this sequence owns.
         let spare = unsafe { libc::fcntl(number, libc::F_DUPFD_CLOEXEC, 0) };
         if spare < 0 {
             old.close();
             return Err(fail("fcntl(F_DUPFD_CLOEXEC) failed".into()));
         }
-        old.fd = spare;
+        // SAFETY: fcntl just created `spare`; the zombie owns it from here.
+        let spare = unsafe { OwnedFd::from_raw_fd(spare) };
+        // `number` stays open (owned by `reused`) until dup3 replaces what it refers to.
+        let mut reused = std::mem::replace(&mut old.fd, spare);
         self.zombies.push(Zombie { obj: old, queued });
         let mut new = Object::create(kind)?;
         // dup3 replaces the number atomically: no other thread can grab it in between.
-        let moved = rawpoll::dup3(new.fd, number, libc::O_CLOEXEC as u32);
-        close_fd(new.fd);
-        new.fd = number;
-        if moved != Ok(number) {
+        let moved = rawpoll::dup3(&new.fd, &mut reused, rawpoll::EPOLL_CLOEXEC);
+        // The new file now lives at `number`; its first number is closed.
+        let first = std::mem::replace(&mut new.fd, reused);
+        drop(first);
+        if moved != Ok(()) || new.fd.as_raw_fd() != number {
             new.close();
             return Err(fail(format!("dup3: {moved:?}")));
         }
         self.bump(slot)?;
         let pd = self.pd(slot);
-        let got = self.np.open(number, pd);
+        let got = self.np.open(&new.fd, pd);
         let s = &mut self.slots[slot];
         s.queued = !new.level().is_empty();
         s.reg_seq = pd.sequence();
@@ -521,7 +516,7 @@ impl<'a> World<'a> {
     fn poll(&mut self, delay: i64) -> Result<(), TestCaseError> {
         add(&self.stats.polls, 1);
         if !self.initialized {
-            let got = self.np.poll(delay, |_, _| {});
+            let got = self.np.poll(delay, |_, _, _| {});
             return check_eq("poll before init", got, Err(Errno::EBADF), self.stats);
         }
         let want = self.expected(true);
@@ -548,10 +543,11 @@ impl<'a> World<'a> {
                         (false, np.wake())
                     }
                 });
-                let r = np.poll(-1, |pd, ready| {
+                let r = np.poll(-1, |pd, ready, tag| {
+                    // A report's tag is its descriptor's current one (stale ones are dropped).
                     match pds.iter().position(|p| std::ptr::eq(p, pd)) {
-                        Some(i) => got.push((i, ready)),
-                        None => stray += 1,
+                        Some(i) if tag == pd.tag() => got.push((i, ready)),
+                        _ => stray += 1,
                     }
                 });
                 let _ = tx.send(());
@@ -572,10 +568,11 @@ impl<'a> World<'a> {
         } else {
             let pds = self.pds;
             let start = Instant::now();
-            result = self.np.poll(delay, |pd, ready| {
+            result = self.np.poll(delay, |pd, ready, tag| {
+                // A report's tag is its descriptor's current one (stale ones are dropped).
                 match pds.iter().position(|p| std::ptr::eq(p, pd)) {
-                    Some(i) => got.push((i, ready)),
-                    None => stray += 1,
+                    Some(i) if tag == pd.tag() => got.push((i, ready)),
+                    _ => stray += 1,
                 }
             });
             let took = start.elapsed();
@@ -586,8 +583,13 @@ impl<'a> World<'a> {
         if delay != 0 {
             self.wake_pending = false;
         }
-        add(&self.stats.reports, got.len() as u64);
-        check_eq("descriptors outside the pool", stray, 0, self.stats)?;
+        add(&self.stats.reports, got.len());
+        check_eq(
+            "reports outside the pool or with a stale tag",
+            stray,
+            0,
+            self.stats,
+        )?;
         got.sort_by_key(|&(i, _)| i);
         check_eq(
             &format!("reports of poll({delay})"),
@@ -698,7 +700,7 @@ fn model_based_operation_sequences() {
     });
     let took = start.elapsed();
     let fds_after = open_fds();
-    let f = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let f = |c: &AtomicUsize| c.load(Ordering::Relaxed);
     println!(
         "model: seed {seed}, {workers} workers, {cases} sequences asked, {} sequences run (with shrinking), {} operations",
         f(&stats.sequences),

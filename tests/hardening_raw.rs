@@ -3,7 +3,9 @@
 //! uninitialised or torn-down `Netpoll` (`EBADF`, never a crash). The freestanding `hardening`
 //! binary runs the same cases on every target.
 
-use rawpoll::netpoll::{Netpoll, PollDesc};
+mod common;
+
+use rawpoll::netpoll::{Interest, Netpoll, PollDesc};
 use rawpoll::raw::{self, syscall6};
 use rawpoll::*;
 
@@ -23,9 +25,16 @@ fn raw_layer_bad_input() {
         assert_eq!(got, want, "{name}");
         n += 1;
     };
-    let efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
-    let ep = epoll_create1(EPOLL_CLOEXEC).expect("epoll");
-    epoll_ctl(ep, EPOLL_CTL_ADD, efd, Some(&EpollEvent::new(EPOLLIN, 1))).expect("add");
+    let efd_owned = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
+    let ep_owned = epoll_create1(EPOLL_CLOEXEC).expect("epoll");
+    epoll_ctl(
+        &ep_owned,
+        EPOLL_CTL_ADD,
+        &efd_owned,
+        Some(&EpollEvent::new(EPOLLIN, 1)),
+    )
+    .expect("add");
+    let (efd, ep) = (efd_owned.as_raw_fd(), ep_owned.as_raw_fd());
     // SAFETY (all below): each call is given a bad address the kernel checks and refuses, an
     // invalid descriptor, or an unassigned number; none touches memory of this process.
     unsafe {
@@ -65,12 +74,17 @@ fn raw_layer_bad_input() {
             err(Errno::EFAULT),
         );
         // The failed read above consumed the counter (the kernel resets it before copying out).
-        let _ = eventfd_write(efd, 1);
+        let _ = eventfd_write(&efd_owned, 1);
         case(
             "epoll_pwait, events at page 0, one ready",
             syscall6(raw::SYS_EPOLL_PWAIT, ep as usize, BAD, 1, 0, 0, 0),
             err(Errno::EFAULT),
         );
+        // qemu-user has no epoll_pwait2: there the call is ENOSYS, whatever its arguments.
+        let pwait2_err = match common::epoll_pwait2_probe() {
+            Ok(_) => Errno::EFAULT,
+            Err(e) => e,
+        };
         case(
             "epoll_pwait2, timeout at page 0",
             {
@@ -85,7 +99,7 @@ fn raw_layer_bad_input() {
                     0,
                 )
             },
-            err(Errno::EFAULT),
+            err(pwait2_err),
         );
         case(
             "prlimit64 RLIMIT_NOFILE, old limit into page 0",
@@ -194,18 +208,31 @@ fn raw_layer_bad_input() {
             err(Errno::EBADF),
         );
     }
-    // Wrappers and the poller on invalid descriptors.
+    // Wrappers and the poller on descriptors they cannot use. Safe code cannot name a closed
+    // number any more (`AsFd`): the wrappers get EBADF from an open descriptor of the wrong
+    // direction, and the closed-number cases go through the raw layer.
+    let (pipe_r, pipe_w) = pipe2(EPOLL_CLOEXEC).expect("pipe2");
     let np = Netpoll::new();
     let results = [
-        ("eventfd_write(-1)", eventfd_write(-1, 1).map(|_| 0)),
-        ("eventfd_read(-1)", eventfd_read(-1).map(|_| 0)),
-        ("dup3(-1, 50)", dup3(-1, 50, 0).map(|_| 0)),
-        ("uninitialised open", np.open(efd, &PD).map(|_| 0)),
-        ("uninitialised close", np.close(efd).map(|_| 0)),
+        (
+            "eventfd_write(read end of a pipe)",
+            eventfd_write(&pipe_r, 1).map(|_| 0),
+        ),
+        (
+            "eventfd_read(write end of a pipe)",
+            eventfd_read(&pipe_w).map(|_| 0),
+        ),
+        // SAFETY: dup3 takes integers and touches no memory; -1 is never open.
+        (
+            "dup3(-1, 50)",
+            Errno::result(unsafe { syscall6(raw::SYS_DUP3, usize::MAX, 50, 0, 0, 0, 0) }),
+        ),
+        ("uninitialised open", np.open(&efd_owned, &PD).map(|_| 0)),
+        ("uninitialised close", np.close(&efd_owned).map(|_| 0)),
         ("uninitialised wake", np.wake().map(|_| 0)),
-        ("uninitialised poll(0)", np.poll(0, |_, _| {})),
-        ("uninitialised poll(-1)", np.poll(-1, |_, _| {})),
-        ("uninitialised poll(1 ms)", np.poll(1_000_000, |_, _| {})),
+        ("uninitialised poll(0)", np.poll(0, |_, _, _| {})),
+        ("uninitialised poll(-1)", np.poll(-1, |_, _, _| {})),
+        ("uninitialised poll(1 ms)", np.poll(1_000_000, |_, _, _| {})),
     ];
     for (name, got) in results {
         println!("raw: {name}: {got:?}");
@@ -213,16 +240,50 @@ fn raw_layer_bad_input() {
         n += 1;
     }
     np.init().expect("init");
+    // What `open` and `close` of a closed fd would get from the kernel, on the poller's own
+    // epoll instance (ADD and DEL of a closed number fail and change nothing).
+    let on_poller = |op: u32| {
+        let ev = EpollEvent::new(EPOLLIN, 0);
+        // SAFETY: epoll_ctl reads one live EpollEvent; the number 100,000 is not open.
+        Errno::result(unsafe {
+            syscall6(
+                raw::SYS_EPOLL_CTL,
+                np.raw_epoll_fd() as usize,
+                op as usize,
+                100_000,
+                &ev as *const EpollEvent as usize,
+                0,
+                0,
+            )
+        })
+    };
     let results = [
-        ("open(closed fd)", np.open(100_000, &PD)),
-        ("close(closed fd)", np.close(100_000)),
+        ("open(closed fd)", on_poller(EPOLL_CTL_ADD)),
+        ("close(closed fd)", on_poller(EPOLL_CTL_DEL)),
     ];
     for (name, got) in results {
         println!("raw: {name}: {got:?}");
         assert_eq!(got, Err(Errno::EBADF), "{name}");
         n += 1;
     }
-    let _ = close(efd);
-    let _ = close(ep);
+    // A regular file cannot be polled: EPERM, from open and from open_with alike.
+    let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+        .expect("a regular file");
+    let results = [
+        ("open(regular file)", np.open(common::fd_of(&file), &PD)),
+        (
+            "open_with(regular file, READABLE)",
+            np.open_with(common::fd_of(&file), &PD, Interest::READABLE),
+        ),
+    ];
+    for (name, got) in results {
+        println!("raw: {name}: {got:?}");
+        assert_eq!(got, Err(Errno::EPERM), "{name}");
+        n += 1;
+    }
+    drop(np);
+    for fd in [efd_owned, ep_owned, pipe_r, pipe_w] {
+        assert_eq!(close(fd), Ok(()));
+    }
     println!("raw: {n} cases passed");
 }

@@ -10,7 +10,7 @@
 //! `RLIMIT_NOFILE` and counts descriptors).
 
 use rawpoll::netpoll::{Netpoll, PollDesc, Ready, EVENTS_PER_POLL};
-use rawpoll::{EFD_CLOEXEC, EFD_NONBLOCK};
+use rawpoll::{OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLIN, EPOLLOUT};
 use std::time::{Duration, Instant};
 
 const FDS: usize = 10_000;
@@ -21,7 +21,9 @@ fn open_fds() -> usize {
         .count()
 }
 
-fn raise_limit(want: u64) -> u64 {
+/// Raises the soft (and if need be the hard) `RLIMIT_NOFILE` to `want`. `rlim_t` is the
+/// target's `unsigned long`: 32 bits on 32-bit targets.
+fn raise_limit(want: libc::rlim_t) -> libc::rlim_t {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
@@ -58,7 +60,7 @@ fn drain(
     loop {
         polls += 1;
         let n = np
-            .poll(delay, |pd, ready| {
+            .poll(delay, |pd, ready, _| {
                 let i = (pd as *const PollDesc as usize - base) / std::mem::size_of::<PollDesc>();
                 match counts.get_mut(i) {
                     Some(c) if std::ptr::eq(pd, &pds[i]) => {
@@ -83,24 +85,20 @@ fn drain(
 
 #[test]
 fn ten_thousand_ready_descriptors() {
-    let limit = raise_limit(FDS as u64 + 64);
+    let limit = raise_limit(FDS as libc::rlim_t + 64);
     let before = open_fds();
     let np = Netpoll::new();
     np.init().expect("init");
     let pds: &'static [PollDesc] = Box::leak((0..FDS).map(|_| PollDesc::new()).collect());
-    let fds: Vec<i32> = (0..FDS)
+    let fds: Vec<OwnedFd> = (0..FDS)
         .map(|_| rawpoll::eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd"))
         .collect();
     let start = Instant::now();
     for (fd, pd) in fds.iter().zip(pds) {
-        np.open(*fd, pd).expect("open");
+        np.open(fd, pd).expect("open");
     }
     let registered = start.elapsed();
-    let both = Ready {
-        readable: true,
-        writable: true,
-        error: false,
-    };
+    let both = Ready::from_events(EPOLLIN | EPOLLOUT);
 
     // Round 1: non-blocking polls.
     let t = Instant::now();
@@ -108,7 +106,7 @@ fn ten_thousand_ready_descriptors() {
     let round1 = t.elapsed();
     let once = counts.iter().filter(|&&c| c == 1).count();
     let right = readiness.iter().filter(|&&r| r == both).count();
-    let again = np.poll(0, |_, _| {});
+    let again = np.poll(0, |_, _, _| {});
     println!(
         "scale: {FDS} eventfds registered in {registered:?} (RLIMIT_NOFILE {limit}); poll(0) x {polls}: {once} reported exactly once, \
          {} never, {} more than once, {right} readable+writable, {stray} strays; next poll(0) {again:?}; {round1:?}",
@@ -123,14 +121,14 @@ fn ten_thousand_ready_descriptors() {
 
     // Round 2: a new edge on every eventfd, a wake pending, blocking polls.
     for fd in &fds {
-        rawpoll::eventfd_write(*fd, 1).expect("eventfd write");
+        rawpoll::eventfd_write(fd, 1).expect("eventfd write");
     }
     np.wake().expect("wake");
     let t = Instant::now();
     let (counts, _, stray, polls) = drain(&np, pds, -1);
     let round2 = t.elapsed();
     let once = counts.iter().filter(|&&c| c == 1).count();
-    let again = np.poll(0, |_, _| {});
+    let again = np.poll(0, |_, _, _| {});
     println!(
         "scale: after one write to each and a wake: poll(-1) x {polls}: {once} reported exactly once, {stray} strays; next poll(0) {again:?}; {round2:?}"
     );
@@ -138,9 +136,9 @@ fn ten_thousand_ready_descriptors() {
     assert_eq!(stray, 0);
     assert_eq!(again, Ok(0));
 
-    for fd in &fds {
-        np.close(*fd).expect("close");
-        rawpoll::close(*fd).expect("close fd");
+    for fd in fds {
+        np.close(&fd).expect("close");
+        rawpoll::close(fd).expect("close fd");
     }
     drop(np);
     let after = open_fds();

@@ -77,21 +77,23 @@ fn same_calls_same_results() {
             0,
             (EFD_CLOEXEC | EFD_NONBLOCK) as usize,
         ))
-        .0 as i32;
+        .0 as RawFd;
+        // SAFETY: sc's eventfd2 just created this descriptor; the test owns it from here.
+        let theirs_fd = OwnedFd::from_raw_fd(theirs_fd);
         let seven = 7u64.to_ne_bytes();
         let r = sc_pair(sc::syscall3(
             sc::nr::WRITE,
-            ours_fd as usize,
+            ours_fd.as_raw_fd() as usize,
             seven.as_ptr() as usize,
             8,
         ));
         assert_eq!(r, (8, 0));
-        eventfd_write(theirs_fd, 9).unwrap();
-        assert_eq!(eventfd_read(ours_fd), Ok(7));
+        eventfd_write(&theirs_fd, 9).unwrap();
+        assert_eq!(eventfd_read(&ours_fd), Ok(7));
         let mut buf = [0u8; 8];
         let r = sc_pair(sc::syscall3(
             sc::nr::READ,
-            theirs_fd as usize,
+            theirs_fd.as_raw_fd() as usize,
             buf.as_mut_ptr() as usize,
             8,
         ));
@@ -103,7 +105,7 @@ fn same_calls_same_results() {
         let mask = SigSet::empty();
         let mut events = [EpollEvent::zeroed(); 4];
         let args = [
-            ep as usize,
+            ep.as_raw_fd() as usize,
             events.as_mut_ptr() as usize,
             4,
             0,
