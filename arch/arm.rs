@@ -75,6 +75,7 @@ pub(crate) const SYS_CLOSE: usize = 6;
 pub(crate) const SYS_GETPID: usize = 20;
 pub(crate) const SYS_KILL: usize = 37;
 pub(crate) const SYS_FCNTL: usize = 55;
+pub(crate) const SYS_REBOOT: usize = 88;
 pub(crate) const SYS_WAIT4: usize = 114;
 pub(crate) const SYS_CLONE: usize = 120;
 pub(crate) const SYS_EXIT_GROUP: usize = 248;

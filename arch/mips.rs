@@ -85,6 +85,7 @@ pub(crate) const SYS_CLOSE: usize = 4006;
 pub(crate) const SYS_GETPID: usize = 4020;
 pub(crate) const SYS_KILL: usize = 4037;
 pub(crate) const SYS_FCNTL: usize = 4055;
+pub(crate) const SYS_REBOOT: usize = 4088;
 pub(crate) const SYS_WAIT4: usize = 4114;
 pub(crate) const SYS_CLONE: usize = 4120;
 pub(crate) const SYS_EXIT_GROUP: usize = 4246;

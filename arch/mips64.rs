@@ -77,6 +77,7 @@ pub(crate) const SYS_CLONE: usize = 5055;
 pub(crate) const SYS_WAIT4: usize = 5059;
 pub(crate) const SYS_KILL: usize = 5060;
 pub(crate) const SYS_FCNTL: usize = 5070;
+pub(crate) const SYS_REBOOT: usize = 5164;
 pub(crate) const SYS_EXIT_GROUP: usize = 5205;
 pub(crate) const SYS_EPOLL_CTL: usize = 5208;
 pub(crate) const SYS_EPOLL_PWAIT: usize = 5272;

@@ -52,6 +52,7 @@ pub(crate) const SYS_CLONE: usize = 56;
 pub(crate) const SYS_WAIT4: usize = 61;
 pub(crate) const SYS_KILL: usize = 62;
 pub(crate) const SYS_FCNTL: usize = 72;
+pub(crate) const SYS_REBOOT: usize = 169;
 pub(crate) const SYS_EXIT_GROUP: usize = 231;
 pub(crate) const SYS_EPOLL_CTL: usize = 233;
 pub(crate) const SYS_EPOLL_PWAIT: usize = 281;

@@ -185,6 +185,8 @@ pub const SYS_PIPE2: usize = arch::SYS_PIPE2;
 pub const SYS_FCNTL: usize = arch::SYS_FCNTL;
 /// `prlimit64(2)`.
 pub const SYS_PRLIMIT64: usize = arch::SYS_PRLIMIT64;
+/// `reboot(2)` (the freestanding runners power the machine off with it when they run as `/init`).
+pub const SYS_REBOOT: usize = arch::SYS_REBOOT;
 
 /// `SIGCHLD`: 17, or 18 on MIPS.
 pub const SIGCHLD: u32 = arch::SIGCHLD;

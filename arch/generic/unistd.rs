@@ -13,6 +13,7 @@ pub(crate) const SYS_READ: usize = 63;
 pub(crate) const SYS_WRITE: usize = 64;
 pub(crate) const SYS_EXIT_GROUP: usize = 94;
 pub(crate) const SYS_KILL: usize = 129;
+pub(crate) const SYS_REBOOT: usize = 142;
 pub(crate) const SYS_GETPID: usize = 172;
 pub(crate) const SYS_CLONE: usize = 220;
 pub(crate) const SYS_WAIT4: usize = 260;

@@ -45,6 +45,7 @@ mod oracle {
         raw::SYS_PIPE2 => k::__NR_pipe2,
         raw::SYS_PRLIMIT64 => k::__NR_prlimit64,
         raw::SYS_FCNTL => k::__NR_fcntl,
+        raw::SYS_REBOOT => k::__NR_reboot,
         raw::SIGCHLD => k::SIGCHLD,
         raw::RLIMIT_NOFILE => k::RLIMIT_NOFILE,
         raw::KERNEL_SIGSET_SIZE => k::_NSIG / 8,
