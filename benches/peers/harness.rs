@@ -21,6 +21,21 @@ pub struct Config {
     pub sample: Duration,
 }
 
+impl Config {
+    /// `full`, or in smoke mode (`ci/test`: the benchmarks must run, no time is read) few, short
+    /// samples.
+    pub fn unless_smoke(smoke: bool, full: Config) -> Config {
+        if smoke {
+            Config {
+                rounds: 5,
+                sample: Duration::from_micros(300),
+            }
+        } else {
+            full
+        }
+    }
+}
+
 /// One peer of a metric.
 pub struct Peer<'a> {
     /// Name, as in the table.

@@ -11,19 +11,15 @@ use std::time::Duration;
 
 /// Runs the two i686 metrics; `smoke` takes few, short samples.
 pub fn run(smoke: bool) -> i32 {
-    let cfg = if smoke {
-        Config {
-            rounds: 5,
-            sample: Duration::from_micros(300),
-        }
-    } else {
+    let cfg = Config::unless_smoke(
+        smoke,
         // More, shorter samples than the x86_64 metrics: a 1 ms sample is rarely cut by a
         // time slice on a busy 2-core VM, so the medians keep to what the calls cost.
         Config {
             rounds: 101,
             sample: Duration::from_millis(1),
-        }
-    };
+        },
+    );
     println!("CONFIG\trounds={}\tsample={:?}", cfg.rounds, cfg.sample);
     let entry = raw::vsyscall_entry();
     println!(

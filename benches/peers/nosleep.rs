@@ -122,18 +122,14 @@ pub fn count(peer: &str, n: &str) -> i32 {
 
 /// `nosleep wall [--smoke]`: ns per first wake with no sleeper.
 pub fn wall(smoke: bool) -> i32 {
-    let cfg = if smoke {
-        Config {
-            rounds: 5,
-            sample: Duration::from_micros(300),
-        }
-    } else {
+    let cfg = Config::unless_smoke(
+        smoke,
         Config {
             // Consuming the wakes, untimed, costs far more than the timed wakes: short samples.
             rounds: 31,
             sample: Duration::from_millis(1),
-        }
-    };
+        },
+    );
     let peers = PEERS
         .iter()
         .map(|&name| {

@@ -15,17 +15,13 @@ use std::time::{Duration, Instant};
 
 /// Runs metrics 2, 4, 5 and 6; `smoke` takes few, short samples.
 pub fn run(smoke: bool) -> i32 {
-    let cfg = if smoke {
-        Config {
-            rounds: 5,
-            sample: Duration::from_micros(300),
-        }
-    } else {
+    let cfg = Config::unless_smoke(
+        smoke,
         Config {
             rounds: 51,
             sample: Duration::from_millis(4),
-        }
-    };
+        },
+    );
     println!("CONFIG\trounds={}\tsample={:?}", cfg.rounds, cfg.sample);
     pwait_empty(cfg);
     ready_fds(cfg);
