@@ -5,8 +5,8 @@
 //! `PollDesc`. Non-blocking polls (at most 128 events each) must then report every descriptor
 //! exactly once, with the right readiness, and nothing more (edge-triggered: no second report
 //! without a new edge). A second round writes to every eventfd again and must again see each
-//! exactly once, this time through blocking polls with a wake pending among the events. The
-//! descriptor count is the same before and after. One test in this file (it raises
+//! exactly once, this time through blocking polls with a wake pending (since issue 10 a flag
+//! alone, nobody being asleep: the first blocking poll waits with timeout 0). The descriptor count is the same before and after. One test in this file (it raises
 //! `RLIMIT_NOFILE` and counts descriptors).
 
 use rawpoll::netpoll::{Netpoll, PollDesc, Ready, EVENTS_PER_POLL};
