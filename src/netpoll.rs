@@ -668,6 +668,10 @@ impl Netpoll {
     ///   after reporting the descriptors it collected, and the wake stays pending.
     /// - Events whose tag no longer matches the descriptor's sequence are dropped; `tag` is the
     ///   one the reported event carried (see [`Tag`]).
+    /// - A blocking poll may return early with nothing to report, as Go's may: a wake that found
+    ///   a thread about to sleep writes an edge, and if that thread saw the flag first and did
+    ///   not sleep, the edge ends the next blocking poll. No wake is lost either way; a runtime
+    ///   loops on its own conditions, as Go's scheduler does.
     #[doc(alias = "netpoll")]
     pub fn poll<F>(&self, delay_ns: i64, mut ready: F) -> Result<usize, Errno>
     where
