@@ -61,6 +61,10 @@ core::arch::global_asm!(
     "ud2",
 );
 
+/// The initial stack pointer `_start` found (x86 only; 0 elsewhere): the vDSO cases read the
+/// auxiliary vector from it themselves when `/proc` is not mounted (as `/init` of a real kernel).
+pub static INITIAL_STACK: core::sync::atomic::AtomicUsize = core::sync::atomic::AtomicUsize::new(0);
+
 /// x86's second step of `_start`: records the vDSO from the initial stack, then runs the binary.
 #[cfg(target_arch = "x86")]
 #[no_mangle]
@@ -68,6 +72,7 @@ unsafe extern "C" fn rawpoll_freestanding_x86_start(sp: *const usize) -> ! {
     extern "C" {
         fn rawpoll_freestanding_main() -> !;
     }
+    INITIAL_STACK.store(sp as usize, core::sync::atomic::Ordering::Relaxed);
     // SAFETY: `_start` passes the kernel's initial stack pointer, untouched; the main function
     // is defined by the `entry!` macro in the binary and never returns.
     unsafe {
@@ -400,23 +405,40 @@ pub fn resume(pid: i32) -> Result<(), Errno> {
     kill(pid, linux_raw_sys::general::SIGCONT)
 }
 
-/// Sleeps about `ms` milliseconds (`nanosleep`; a signal may end it early).
+/// Sleeps about `ms` milliseconds (`clock_nanosleep` on `CLOCK_MONOTONIC`; a signal may end it
+/// early). With a 64-bit timespec on every target: 32-bit ones use `clock_nanosleep_time64`,
+/// since a kernel built without `COMPAT_32BIT_TIME` (the real-kernel stage's own mips kernel)
+/// has no 32-bit-time `nanosleep`. A sleep that fails for another reason ends the runner: every
+/// bounded wait here counts its naps, and would otherwise spin through them at once.
 pub fn sleep_ms(ms: u32) {
-    // The `struct timespec` nanosleep takes: two C longs on every target (32-bit ones included,
-    // where this call keeps the old 32-bit layout).
-    let duration: [isize; 2] = [(ms / 1000) as isize, (ms % 1000) as isize * 1_000_000];
+    use linux_raw_sys::general as k;
+    #[cfg(target_pointer_width = "32")]
+    let number = k::__NR_clock_nanosleep_time64;
+    #[cfg(target_pointer_width = "64")]
+    let number = k::__NR_clock_nanosleep;
+    let duration = rawpoll::Timespec::from_nanos(i64::from(ms) * 1_000_000);
     // SAFETY: the kernel reads the timespec at `duration`; the remainder pointer is null.
-    let _ = unsafe {
+    let r = unsafe {
         syscall6(
-            linux_raw_sys::general::__NR_nanosleep as usize,
-            duration.as_ptr() as usize,
+            number as usize,
+            k::CLOCK_MONOTONIC as usize,
             0,
-            0,
+            &duration as *const rawpoll::Timespec as usize,
             0,
             0,
             0,
         )
     };
+    match Errno::result(r) {
+        Ok(_) => {}
+        Err(e) if e == Errno::EINTR => {}
+        Err(e) => {
+            print("sleep_ms: clock_nanosleep failed: ");
+            print_errno(e);
+            print("\n");
+            exit(125)
+        }
+    }
 }
 
 /// Waits, in 1 ms naps, until `ready()` holds; gives up after 10,000 naps (about 10 s) and

@@ -23,18 +23,19 @@ pub fn cases(c: &mut Checker) {
     same_through_both_entries(c);
 }
 
-/// `vsyscall_entry()` is AT_SYSINFO as `/proc/self/auxv` reports it on x86, `None` elsewhere,
-/// and lies inside the vDSO image (AT_SYSINFO_EHDR); forcing `int $0x80` and restoring work.
+/// `vsyscall_entry()` is AT_SYSINFO as `/proc/self/auxv` reports it on x86 (or, where `/proc`
+/// is not mounted, as this file reads it from the initial stack itself), `None` elsewhere, and
+/// lies inside the vDSO image (AT_SYSINFO_EHDR); forcing `int $0x80` and restoring work.
 fn entry_found(c: &mut Checker) {
     let found = raw::vsyscall_entry();
-    let auxv = proc_self_auxv();
+    let auxv = proc_self_auxv().or_else(initial_stack_auxv);
     let want = if cfg!(target_arch = "x86") {
         auxv.and_then(|v| v.get(AT_SYSINFO))
     } else {
         None
     };
     c.eq(
-        "vdso: vsyscall_entry() == AT_SYSINFO of /proc/self/auxv (x86; None elsewhere)",
+        "vdso: vsyscall_entry() == AT_SYSINFO of the auxiliary vector (x86; None elsewhere)",
         found,
         want,
     );
@@ -200,6 +201,41 @@ fn proc_self_auxv() -> Option<Auxv> {
             auxv.len += n;
         }
         syscall6(raw::SYS_CLOSE, fd, 0, 0, 0, 0, 0);
+    }
+    Some(auxv)
+}
+
+/// The auxiliary vector read from the initial stack `_start` recorded (x86; `None` elsewhere):
+/// `argc`, the `argv` pointers and their null, the `envp` pointers and their null, then the
+/// `(key, value)` pairs. A parse of its own, independent of the library's.
+fn initial_stack_auxv() -> Option<Auxv> {
+    let sp = crate::INITIAL_STACK.load(core::sync::atomic::Ordering::Relaxed) as *const usize;
+    if sp.is_null() {
+        return None;
+    }
+    let mut auxv = Auxv {
+        words: [0; 128],
+        len: 0,
+    };
+    // SAFETY: `sp` is the kernel's initial stack pointer, whose words up to the auxiliary
+    // vector's AT_NULL pair stay mapped and unchanged for the life of the process (nothing
+    // writes above the stack pointer `_start` was given).
+    unsafe {
+        let argc = *sp;
+        let mut at = sp.add(1 + argc + 1);
+        while *at != 0 {
+            at = at.add(1);
+        }
+        at = at.add(1);
+        for pair in auxv.words.chunks_exact_mut(2) {
+            let (key, value) = (*at, *at.add(1));
+            pair.copy_from_slice(&[key, value]);
+            auxv.len += 2 * core::mem::size_of::<usize>();
+            if key == AT_NULL {
+                break;
+            }
+            at = at.add(2);
+        }
     }
     Some(auxv)
 }
