@@ -401,23 +401,6 @@ pub const fn delay_to_timeout_ms(delay_ns: i64) -> i32 {
     }
 }
 
-/// Leaves the sleepers when dropped, so that every way out of a blocking wait counts.
-struct Sleeping<'a>(&'a AtomicU32);
-
-impl<'a> Sleeping<'a> {
-    fn enter(sleepers: &'a AtomicU32) -> Sleeping<'a> {
-        // Dekker, the poller's half: this store comes before the poller reads the wake flag.
-        sleepers.fetch_add(1, Ordering::SeqCst);
-        Sleeping(sleepers)
-    }
-}
-
-impl Drop for Sleeping<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
-    }
-}
-
 impl Netpoll {
     /// An uninitialised poller (Go's `epfd = -1`): every call but [`Netpoll::init`] fails with
     /// `EBADF` until it is initialised. `const`, so it can be a `static`.
@@ -457,7 +440,7 @@ impl Netpoll {
             Ok((epoll_fd, wake_fd)) => {
                 self.epoll_fd.store(epoll_fd, Ordering::Release);
                 self.wake_fd.store(wake_fd, Ordering::Release);
-                self.wake.store(IDLE, Ordering::Release);
+                // The wake flag is IDLE: nothing changes it before STATE_READY.
                 self.state.store(STATE_READY, Ordering::Release);
                 Ok(())
             }
@@ -491,22 +474,17 @@ impl Netpoll {
                 || fd == self.wake_fd.load(Ordering::Acquire))
     }
 
-    /// The poller's own descriptors, borrowed for as long as `self` is; `EBADF` before `init`.
-    /// Private: handing them out would let safe code register on the epoll set.
-    fn fds(&self) -> Result<(BorrowedFd<'_>, BorrowedFd<'_>), Errno> {
+    /// One of the poller's own descriptors (`self.epoll_fd` or `self.wake_fd`), borrowed for as
+    /// long as `self` is; `EBADF` before `init`. Private: handing them out would let safe code
+    /// register on the epoll set.
+    fn borrow<'a>(&'a self, fd: &AtomicI32) -> Result<BorrowedFd<'a>, Errno> {
         if self.state.load(Ordering::Acquire) != STATE_READY {
             return Err(Errno::EBADF);
         }
-        let epoll_fd = self.epoll_fd.load(Ordering::Acquire);
-        let wake_fd = self.wake_fd.load(Ordering::Acquire);
+        let fd = fd.load(Ordering::Acquire);
         // SAFETY: in STATE_READY both numbers are open descriptors this poller owns, and only
         // `Drop`, which needs `&mut self` and so waits for this borrow to end, closes them.
-        Ok(unsafe {
-            (
-                BorrowedFd::borrow_raw(epoll_fd),
-                BorrowedFd::borrow_raw(wake_fd),
-            )
-        })
+        Ok(unsafe { BorrowedFd::borrow_raw(fd) })
     }
 
     /// Go's `netpollopen`: registers `fd` edge-triggered for
@@ -551,7 +529,7 @@ impl Netpoll {
         pd: &'static PollDesc,
         interest: Interest,
     ) -> Result<(), Errno> {
-        let (epoll_fd, _) = self.fds()?;
+        let epoll_fd = self.borrow(&self.epoll_fd)?;
         let data = tag::pack(pd, pd.sequence()).ok_or(Errno::EINVAL)?;
         epoll_ctl(
             epoll_fd,
@@ -564,7 +542,7 @@ impl Netpoll {
     /// Go's `netpollclose`: removes `fd` from the epoll set (`ENOENT` if it is not in it).
     #[doc(alias = "netpollclose")]
     pub fn close(&self, fd: impl AsFd) -> Result<(), Errno> {
-        let (epoll_fd, _) = self.fds()?;
+        let epoll_fd = self.borrow(&self.epoll_fd)?;
         epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, None)
     }
 
@@ -582,7 +560,7 @@ impl Netpoll {
     /// still returns at once, and the next `wake` writes again. `EBADF` before `init`.
     #[doc(alias = "netpollBreak")]
     pub fn wake(&self) -> Result<(), Errno> {
-        let (_, wake_fd) = self.fds()?;
+        let wake_fd = self.borrow(&self.wake_fd)?;
         let mut seen = self.wake.load(Ordering::Acquire);
         loop {
             match seen {
@@ -600,20 +578,20 @@ impl Netpoll {
                 Err(now) => seen = now,
             }
         }
-        if self.sleepers.load(Ordering::SeqCst) == 0 {
-            // Nobody sleeps: whoever blocks next sees the flag before it sleeps. (If a poller
-            // consumed the wake meanwhile, the flag is IDLE and stays so.)
-            let _ =
-                self.wake
-                    .compare_exchange(WRITING, DELIVERED, Ordering::AcqRel, Ordering::Relaxed);
-            return Ok(());
-        }
-        let written = write_edge(wake_fd).or_else(|_| write_edge(wake_fd));
+        // Nobody sleeps: whoever blocks next sees the flag before it sleeps, so no write.
+        // Otherwise write the edge (a failure is tried once more, for the wakes relying on it).
+        let written = if self.sleepers.load(Ordering::SeqCst) == 0 {
+            Ok(())
+        } else {
+            write_edge(wake_fd, 2)
+        };
         let next = if written.is_ok() {
             DELIVERED
         } else {
             UNDELIVERED
         };
+        // Publish what became of it (if a poller consumed the wake meanwhile, the flag is IDLE
+        // and stays so).
         let _ = self
             .wake
             .compare_exchange(WRITING, next, Ordering::AcqRel, Ordering::Relaxed);
@@ -677,38 +655,38 @@ impl Netpoll {
     where
         F: FnMut(&'static PollDesc, Ready, Tag),
     {
-        let (epoll_fd, wake_fd) = self.fds()?;
+        let (epoll_fd, wake_fd) = (self.borrow(&self.epoll_fd)?, self.borrow(&self.wake_fd)?);
         // Not zeroed: the kernel initialises the entries it reports, and only those are read.
         let mut buffer = [MaybeUninit::<EpollEvent>::uninit(); EVENTS_PER_POLL];
-        let (count, consumed) = if delay_ns == 0 {
-            (self.wait_retrying(epoll_fd, &mut buffer, 0)?, false)
-        } else {
-            let _sleeping = Sleeping::enter(&self.sleepers);
-            // Dekker, the poller's half: the count was stored above, now read the flag.
-            if self.wake.load(Ordering::SeqCst) != IDLE {
-                (self.wait_retrying(epoll_fd, &mut buffer, 0)?, true)
-            } else {
-                match self.wait_retrying(epoll_fd, &mut buffer, delay_ns) {
-                    Err(e) if e == Errno::EINTR => return Ok(0),
-                    other => (other?, false),
-                }
-            }
+        // A blocking poll counts itself a sleeper for the length of its wait (every way out of
+        // the wait passes the decrement below: nothing in between returns or panics).
+        let blocking = delay_ns != 0;
+        if blocking {
+            // Dekker, the poller's half: store the count, then read the flag.
+            self.sleepers.fetch_add(1, Ordering::SeqCst);
+        }
+        // A wake pending: do not sleep, look (timeout 0) and consume it.
+        let consumed = blocking && self.wake.load(Ordering::SeqCst) != IDLE;
+        let waited = self.wait_retrying(epoll_fd, &mut buffer, if consumed { 0 } else { delay_ns });
+        if blocking {
+            self.sleepers.fetch_sub(1, Ordering::SeqCst);
+        }
+        let count = match waited {
+            // Only a positive delay returns EINTR: the caller recomputes it.
+            Err(e) if e == Errno::EINTR => return Ok(0),
+            other => other?,
         };
         // SAFETY: the successful wait initialised the first `count <= EVENTS_PER_POLL` entries.
         let events = unsafe { slice::from_raw_parts(buffer.as_ptr().cast::<EpollEvent>(), count) };
         let mut took_wake_edge = false;
         let mut reported = 0;
         for event in events.iter() {
-            let bits = event.events();
-            if bits == 0 {
-                continue;
-            }
             let data = event.data();
             if data == WAKE_DATA {
                 took_wake_edge = true;
                 continue;
             }
-            let readiness = Ready::from_events(bits);
+            let readiness = Ready::from_events(event.events());
             if readiness.is_empty() {
                 continue;
             }
@@ -752,7 +730,7 @@ impl Netpoll {
         if epoll_ctl(epoll_fd, EPOLL_CTL_MOD, wake_fd, Some(&WAKE_EVENT)).is_ok() {
             return Ok(());
         }
-        write_edge(wake_fd).inspect_err(|_| {
+        write_edge(wake_fd, 1).inspect_err(|_| {
             let _ = self.wake.compare_exchange(
                 DELIVERED,
                 UNDELIVERED,
@@ -815,19 +793,23 @@ impl Netpoll {
 
 /// Writes one edge to the wake eventfd: an 8-byte 1, retrying `EINTR`; on `EAGAIN` (the counter
 /// is saturated, and a failed write makes no edge) reads the counter back to zero and writes
-/// again.
-fn write_edge(wake_fd: BorrowedFd<'_>) -> Result<(), Errno> {
+/// again. Any other failure is tried again until `attempts` have failed, and the last returned.
+fn write_edge(wake_fd: BorrowedFd<'_>, mut attempts: u32) -> Result<(), Errno> {
     loop {
-        match eventfd_write(wake_fd, 1) {
+        let failure = match eventfd_write(wake_fd, 1) {
             Ok(()) => return Ok(()),
             Err(e) if e == Errno::EINTR => continue,
             Err(e) if e == Errno::EAGAIN => match eventfd_read(wake_fd) {
                 // Cleared (by us, or by someone else just before): write again.
                 Ok(_) => continue,
                 Err(e) if e == Errno::EAGAIN || e == Errno::EINTR => continue,
-                Err(e) => return Err(e),
+                Err(e) => e,
             },
-            Err(e) => return Err(e),
+            Err(e) => e,
+        };
+        attempts = attempts.saturating_sub(1);
+        if attempts == 0 {
+            return Err(failure);
         }
     }
 }
