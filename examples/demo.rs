@@ -36,12 +36,12 @@ fn fail(what: &str, errno: Errno) -> ! {
 }
 
 fn child(poller: &Netpoll, first: OwnedFd, second: OwnedFd) -> ! {
-    sleep_ms(20);
+    let _ = sleep_ms(20);
     let _ = write(&first, MESSAGES[0]);
     drop(first);
-    sleep_ms(20);
+    let _ = sleep_ms(20);
     let woke = poller.wake().is_ok();
-    sleep_ms(20);
+    let _ = sleep_ms(20);
     let _ = write(&second, MESSAGES[1]);
     drop(second);
     exit(if woke { 0 } else { 1 })

@@ -131,6 +131,9 @@ fn main() -> i32 {
 }
 
 fn raw_layer(c: &mut Checker) {
+    // Every bounded wait of the runners naps with it: a kernel without the call would turn the
+    // waits into spins.
+    c.eq("nap: clock_nanosleep 1 ms -> Ok", sleep_ms(1), Ok(()));
     // SAFETY: an unknown number touches nothing.
     let r = unsafe { syscall6(UNKNOWN_SYSCALL, 0, 0, 0, 0, 0, 0) };
     c.eq(
@@ -669,7 +672,7 @@ fn process_cases(c: &mut Checker) {
     match fork() {
         Ok(0) => {
             // Give the parent time to block first (it is woken either way).
-            sleep_ms(20);
+            let _ = sleep_ms(20);
             exit(if eventfd_write(&efd, 5).is_ok() { 0 } else { 1 })
         }
         Ok(pid) => {
@@ -816,7 +819,7 @@ fn netpoll_cases(c: &mut Checker) {
     // by the host tests; here the sleeper side is exercised in one thread, below.)
     match fork() {
         Ok(0) => {
-            sleep_ms(20);
+            let _ = sleep_ms(20);
             let code = if POLLER.has_sleeper() {
                 1
             } else if POLLER.wake() != Ok(()) {

@@ -98,8 +98,9 @@ extern "C" fn _start() -> ! {
 /// kernel panic. Should `reboot` fail, `exit_group` still ends it (through that panic).
 pub fn exit(code: i32) -> ! {
     if is_init() {
+        // The status as the kernel would report it to a parent: the low 8 bits.
         print("rawpoll-init: exit status ");
-        print_i64(code.into());
+        print_u64(u64::from(code as u8));
         print("\n");
         power_off();
     }
@@ -406,17 +407,19 @@ pub fn resume(pid: i32) -> Result<(), Errno> {
 }
 
 /// Sleeps about `ms` milliseconds (`clock_nanosleep` on `CLOCK_MONOTONIC`; a signal may end it
-/// early). With a 64-bit timespec on every target: 32-bit ones use `clock_nanosleep_time64`,
-/// since a kernel built without `COMPAT_32BIT_TIME` (the real-kernel stage's own mips kernel)
-/// has no 32-bit-time `nanosleep`. A sleep that fails for another reason ends the runner: every
-/// bounded wait here counts its naps, and would otherwise spin through them at once.
-pub fn sleep_ms(ms: u32) {
+/// early, which counts as slept). With a 64-bit timespec on every target: 32-bit ones use
+/// `clock_nanosleep_time64`, since a kernel built without `COMPAT_32BIT_TIME` (the real-kernel
+/// stage's own mips kernel) has no 32-bit-time `nanosleep`.
+pub fn sleep_ms(ms: u32) -> Result<(), Errno> {
     use linux_raw_sys::general as k;
     #[cfg(target_pointer_width = "32")]
     let number = k::__NR_clock_nanosleep_time64;
     #[cfg(target_pointer_width = "64")]
     let number = k::__NR_clock_nanosleep;
-    let duration = rawpoll::Timespec::from_nanos(i64::from(ms) * 1_000_000);
+    let duration = rawpoll::Timespec {
+        tv_sec: i64::from(ms / 1000),
+        tv_nsec: i64::from(ms % 1000) * 1_000_000,
+    };
     // SAFETY: the kernel reads the timespec at `duration`; the remainder pointer is null.
     let r = unsafe {
         syscall6(
@@ -430,14 +433,8 @@ pub fn sleep_ms(ms: u32) {
         )
     };
     match Errno::result(r) {
-        Ok(_) => {}
-        Err(e) if e == Errno::EINTR => {}
-        Err(e) => {
-            print("sleep_ms: clock_nanosleep failed: ");
-            print_errno(e);
-            print("\n");
-            exit(125)
-        }
+        Err(e) if e != Errno::EINTR => Err(e),
+        _ => Ok(()),
     }
 }
 
@@ -448,7 +445,11 @@ pub fn wait_until(ready: impl Fn() -> bool) -> bool {
         if ready() {
             return true;
         }
-        sleep_ms(1);
+        // A nap that fails would make this spin through its bound at once: end the runner
+        // with exit status 125 instead.
+        if sleep_ms(1).is_err() {
+            exit(125);
+        }
     }
     ready()
 }
