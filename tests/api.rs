@@ -166,14 +166,6 @@ fn epoll_pwait2_on_this_kernel() {
     close(ep).unwrap();
 }
 
-/// Whether `fd` is open: `fcntl(fd, F_GETFD)` fails with EBADF exactly when it is not. Through
-/// the raw layer, since borrowing a closed number would break `borrow_raw`'s contract.
-fn is_open(fd: RawFd) -> bool {
-    // SAFETY: F_GETFD reads descriptor flags and touches no memory.
-    let r = unsafe { raw::syscall6(raw::SYS_FCNTL, fd as usize, 1, 0, 0, 0, 0) };
-    Errno::result(r) != Err(Errno::EBADF)
-}
-
 /// `fcntl(fd, F_GETFD) & FD_CLOEXEC` through the raw layer.
 fn cloexec(fd: RawFd) -> bool {
     // SAFETY: F_GETFD reads descriptor flags and touches no memory.
@@ -181,32 +173,38 @@ fn cloexec(fd: RawFd) -> bool {
     Errno::result(r).expect("F_GETFD") & 1 == 1
 }
 
+/// Whether the write end of a pipe is closed, seen from its read end: end of file (0 bytes)
+/// rather than EAGAIN. Race-free, unlike asking whether a number is still open: the tests of
+/// this file run in threads of one process, and any of them may get a freed number back.
+fn writer_closed(read_end: &OwnedFd) -> bool {
+    let mut buf = [0u8; 1];
+    read(read_end, &mut buf) == Ok(0)
+}
+
 #[test]
 fn close_takes_an_owned_fd_and_drop_closes_too() {
-    let efd = eventfd(0, EFD_CLOEXEC).unwrap();
-    let number = efd.as_raw_fd();
-    assert!(is_open(number));
-    assert_eq!(close(efd), Ok(()));
-    assert!(!is_open(number), "close(OwnedFd) closed {number}");
-    // Closing a number nobody owns any more is EBADF, through the raw layer only.
-    // SAFETY: close takes one integer; the number is closed, so nothing else is affected.
-    let again = unsafe { raw::syscall6(raw::SYS_CLOSE, number as usize, 0, 0, 0, 0, 0) };
-    assert_eq!(Errno::result(again), Err(Errno::EBADF));
+    // close(OwnedFd) consumes and closes.
+    let (r, w) = pipe2(EPOLL_CLOEXEC | EFD_NONBLOCK).unwrap();
+    assert!(!writer_closed(&r), "open writer: EAGAIN, not end of file");
+    assert_eq!(close(w), Ok(()));
+    assert!(writer_closed(&r), "close(OwnedFd) closed the writer");
 
-    let ep = epoll_create1(EPOLL_CLOEXEC).unwrap();
-    let number = ep.as_raw_fd();
-    drop(ep);
-    assert!(!is_open(number), "dropping the OwnedFd closed {number}");
+    // Dropping closes too.
+    let (r, w) = pipe2(EPOLL_CLOEXEC | EFD_NONBLOCK).unwrap();
+    drop(w);
+    assert!(writer_closed(&r), "dropping the OwnedFd closed the writer");
 
     // into_raw_fd gives the number up without closing it; from_raw_fd takes it back.
-    let efd = eventfd(3, EFD_CLOEXEC | EFD_NONBLOCK).unwrap();
-    let number = efd.into_raw_fd();
-    assert!(is_open(number));
+    let (r, w) = pipe2(EPOLL_CLOEXEC | EFD_NONBLOCK).unwrap();
+    let number = w.into_raw_fd();
+    assert!(!writer_closed(&r), "into_raw_fd did not close it");
     // SAFETY: `number` is open and nothing else owns it since into_raw_fd.
-    let efd = unsafe { OwnedFd::from_raw_fd(number) };
-    assert_eq!(eventfd_read(&efd), Ok(3));
-    assert_eq!(close(efd), Ok(()));
-    assert!(!is_open(number));
+    let w = unsafe { OwnedFd::from_raw_fd(number) };
+    assert_eq!(write(&w, b"x"), Ok(1));
+    assert_eq!(close(w), Ok(()));
+    let mut buf = [0u8; 2];
+    assert_eq!(read(&r, &mut buf), Ok(1));
+    assert!(writer_closed(&r), "the OwnedFd from from_raw_fd closed it");
 }
 
 #[test]
@@ -261,7 +259,6 @@ fn dup3_replaces_what_an_owned_fd_refers_to_and_keeps_its_number() {
     for fd in [a, b, target] {
         assert_eq!(close(fd), Ok(()));
     }
-    assert!(!is_open(number));
 }
 
 #[test]
