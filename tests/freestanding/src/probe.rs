@@ -525,12 +525,7 @@ mod arch {
     /// Arguments five and six go on the stack (`usize::MAX`: not a register).
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, usize::MAX, usize::MAX];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    /// a3 ($7) non-zero on failure.
-    pub const ERRORS: super::Errors = super::Errors::Flagged {
-        result: 2,
-        flag: 7,
-        mask: usize::MAX,
-    };
+    pub const ERRORS: super::Errors = super::MIPS_ERRORS;
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -583,12 +578,7 @@ mod arch {
     pub const NUMBER: usize = 2;
     pub const ARGS: [usize; 6] = [4, 5, 6, 7, 8, 9];
     pub const FIXED: &[(usize, usize, usize)] = &[];
-    /// a3 ($7) non-zero on failure.
-    pub const ERRORS: super::Errors = super::Errors::Flagged {
-        result: 2,
-        flag: 7,
-        mask: usize::MAX,
-    };
+    pub const ERRORS: super::Errors = super::MIPS_ERRORS;
 
     /// # Safety
     /// `regs` must make a system call the kernel may perform.
@@ -828,6 +818,14 @@ const MIPS_NAMES: [&str; 32] = [
     "$15", "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "", "", "$28", "",
     "$30", "$31",
 ];
+
+/// MIPS (o32 and n64) reports failure the same way: a3 ($7) non-zero, v0 ($2) the errno.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+const MIPS_ERRORS: Errors = Errors::Flagged {
+    result: 2,
+    flag: 7,
+    mask: usize::MAX,
+};
 
 /// How an architecture reports failure, read from the registers the probe stored.
 enum Errors {
