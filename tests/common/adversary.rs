@@ -1,0 +1,174 @@
+//! Helpers of the `tests/adversary_*.rs` files: what an outside user of the public API needs to
+//! watch a poller from outside (which thread sleeps where), to run a case alone in a child
+//! process, and to unblock a thread that a lost wake left asleep. Everything here is safe code
+//! over std and `/proc`; the one raw write is `common::raw_eventfd_write`.
+#![allow(dead_code)]
+
+use rawpoll::netpoll::{Netpoll, PollDesc};
+use rawpoll::{Errno, OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The bound that turns a hang (a lost wake, a deadlock) into a failure. Never a speed check:
+/// every wait below it is for something that must come.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+
+/// A fresh `'static` descriptor carrying `user` as its user data.
+pub fn leak_pd(user: usize) -> &'static PollDesc {
+    let pd: &'static PollDesc = Box::leak(Box::new(PollDesc::new()));
+    pd.set_user_data(user);
+    pd
+}
+
+/// An initialised poller.
+pub fn poller() -> Netpoll {
+    let np = Netpoll::new();
+    assert_eq!(np.init(), Ok(()));
+    np
+}
+
+/// A non-blocking pipe: `fill` makes its read end readable (a new edge), `drain` empties it.
+pub struct Pipe {
+    pub r: OwnedFd,
+    pub w: OwnedFd,
+}
+
+impl Pipe {
+    pub fn new() -> Pipe {
+        // The eventfd flags are the O_ flags of the same names.
+        let (r, w) = rawpoll::pipe2(EFD_CLOEXEC | EFD_NONBLOCK).expect("pipe2");
+        Pipe { r, w }
+    }
+
+    pub fn fill(&self) {
+        assert_eq!(rawpoll::write(&self.w, b"x"), Ok(1));
+    }
+
+    /// Reads everything there is; returns the byte count.
+    pub fn drain(&self) -> usize {
+        let mut buf = [0u8; 256];
+        let mut total = 0;
+        loop {
+            match rawpoll::read(&self.r, &mut buf) {
+                Ok(0) => return total,
+                Ok(n) => total += n,
+                Err(e) if e == Errno::EAGAIN => return total,
+                Err(e) => panic!("pipe read: {e:?}"),
+            }
+        }
+    }
+}
+
+impl Default for Pipe {
+    fn default() -> Self {
+        Pipe::new()
+    }
+}
+
+/// The calling thread's id, from `/proc/thread-self` (`PID/task/TID`).
+pub fn tid() -> i32 {
+    let link = std::fs::read_link("/proc/thread-self").expect("/proc/thread-self");
+    link.file_name()
+        .and_then(|n| n.to_str())
+        .and_then(|n| n.parse().ok())
+        .expect("a thread id")
+}
+
+/// Whether thread `tid` of this process is blocked in system call `nr` and sleeping there:
+/// `/proc/self/task/TID/syscall` starts with the number (it says `running` for a running
+/// thread), and `/proc/self/task/TID/stat` gives state `S`.
+pub fn sleeps_in(tid: i32, nr: usize) -> bool {
+    let base = format!("/proc/self/task/{tid}");
+    let in_call = std::fs::read_to_string(format!("{base}/syscall"))
+        .ok()
+        .and_then(|s| s.split_whitespace().next().map(str::to_owned))
+        .is_some_and(|first| first == nr.to_string());
+    // The state follows the command name, which is in parentheses and may hold spaces.
+    let sleeping = std::fs::read_to_string(format!("{base}/stat"))
+        .ok()
+        .and_then(|s| {
+            s.rfind(')')
+                .map(|i| s[i + 1..].trim_start().starts_with('S'))
+        })
+        .unwrap_or(false);
+    in_call && sleeping
+}
+
+/// Waits until `np` has a sleeper and thread `tid` sleeps in `epoll_pwait`. `gone` says whether
+/// the thread has already returned from its poll: then this fails at once with `what`.
+pub fn wait_asleep(np: &Netpoll, tid: i32, mut gone: impl FnMut() -> bool, what: &str) {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if np.has_sleeper() && sleeps_in(tid, rawpoll::raw::SYS_EPOLL_PWAIT) {
+            return;
+        }
+        assert!(!gone(), "{what}: the poll returned instead of sleeping");
+        assert!(
+            Instant::now() < end,
+            "{what}: thread {tid} did not sleep in epoll_pwait within {DEADLINE:?}"
+        );
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// Writes the poller's eventfd from outside: a new edge that ends one sleeper, so that a test
+/// that found a wake lost can end the thread it left asleep.
+pub fn rescue(np: &Netpoll) {
+    let _ = crate::common::raw_eventfd_write(np.raw_wake_fd(), 1);
+}
+
+/// The writes made to the poller's wake eventfd so far (no poll ever reads it).
+pub fn writes(np: &Netpoll) -> u64 {
+    crate::common::eventfd_count(np.raw_wake_fd())
+}
+
+/// The environment variable that tells a re-executed test binary which case to run alone.
+pub const CHILD_VAR: &str = "RAWPOLL_ADVERSARY_CHILD";
+
+/// Whether this process is the child that runs `test` alone.
+pub fn is_child(test: &str) -> bool {
+    std::env::var(CHILD_VAR).as_deref() == Ok(test)
+}
+
+/// Runs test `test` (a top-level `#[test]` of this binary) again in a child process, alone
+/// (`--exact`, one test thread), with [`CHILD_VAR`] set so that it runs its body instead of
+/// spawning; fails unless the child passed. Returns the child's standard output.
+///
+/// The child is where process-wide changes go (rlimits) and where descriptor numbers and
+/// `/proc/self/fd` counts mean something: no other test thread opens or closes descriptors
+/// there.
+pub fn run_in_child(test: &str) -> String {
+    let exe = std::env::current_exe().expect("current_exe");
+    let out = Command::new(exe)
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(CHILD_VAR, test)
+        .output()
+        .expect("spawn the child test");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    print!("{stdout}");
+    assert!(
+        out.status.success(),
+        "child {test}: {}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains("1 passed"),
+        "child {test} ran no test:\n{stdout}"
+    );
+    stdout
+}
+
+/// Descriptors open in this process (`/proc/self/fd`, less the one the listing opens).
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .expect("/proc/self/fd")
+        .count()
+        - 1
+}
+
+/// Whether descriptor number `fd` is open in this process. Meaningful only where no other thread
+/// opens descriptors (a child from [`run_in_child`]).
+pub fn fd_open(fd: i32) -> bool {
+    std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_ok()
+}
