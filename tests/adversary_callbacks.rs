@@ -435,7 +435,7 @@ fn panics_in_callbacks_round_after_round() {
             let (r, sleeper_got) = match done_rx.recv_timeout(DEADLINE) {
                 Ok(x) => x,
                 Err(_) => {
-                    rescue(&np);
+                    rescue(np);
                     let _ = done_rx.recv_timeout(DEADLINE);
                     panic!(
                         "{what}: the sleeper was not woken within {DEADLINE:?} after wake() returned Ok \
