@@ -6,7 +6,8 @@
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::{Errno, OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK};
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The bound that turns a hang (a lost wake, a deadlock) into a failure. Never a speed check:
@@ -139,18 +140,48 @@ pub fn is_child(test: &str) -> bool {
 /// there.
 pub fn run_in_child(test: &str) -> String {
     let exe = std::env::current_exe().expect("current_exe");
-    let out = Command::new(exe)
+    let mut child = Command::new(exe)
         .args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(CHILD_VAR, test)
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .expect("spawn the child test");
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The pipes are read on threads, so that a chatty child never blocks on a full pipe.
+    let mut out = child.stdout.take().expect("stdout");
+    let mut err = child.stderr.take().expect("stderr");
+    let out = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = out.read_to_string(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = err.read_to_string(&mut s);
+        s
+    });
+    let end = Instant::now() + CHILD_DEADLINE;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the child") {
+            break Some(status);
+        }
+        if Instant::now() > end {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let stdout = out.join().unwrap_or_default();
+    let stderr = err.join().unwrap_or_default();
     print!("{stdout}");
+    let status = status.unwrap_or_else(|| {
+        panic!("child {test}: still running after {CHILD_DEADLINE:?}, killed (a hang)\n{stdout}\n{stderr}")
+    });
     assert!(
-        out.status.success(),
-        "child {test}: {}\n{stdout}\n{stderr}",
-        out.status
+        status.success(),
+        "child {test}: {status}\n{stdout}\n{stderr}"
     );
     assert!(
         stdout.contains("1 passed"),
@@ -158,6 +189,9 @@ pub fn run_in_child(test: &str) -> String {
     );
     stdout
 }
+
+/// How long a child from [`run_in_child`] may run before it counts as hung.
+pub const CHILD_DEADLINE: Duration = Duration::from_secs(120);
 
 /// Descriptors open in this process (`/proc/self/fd`, less the one the listing opens).
 pub fn open_fds() -> usize {
