@@ -646,6 +646,13 @@ impl Netpoll {
     ///   after reporting the descriptors it collected, and the wake stays pending.
     /// - Events whose tag no longer matches the descriptor's sequence are dropped; `tag` is the
     ///   one the reported event carried (see [`Tag`]).
+    /// - All of the wake's bookkeeping (consuming it, or giving back its edge) is done before
+    ///   the first callback runs, so a callback that is slow, blocks, or panics does not hold
+    ///   back a wake meant for another thread. A panic in `ready` leaves the poller exactly as a
+    ///   normal return would; the events of that batch not yet delivered are dropped, and an
+    ///   edge-triggered registration reports them again only on its next edge, so a runtime that
+    ///   catches a callback's panic must treat its descriptors as possibly ready (retry their
+    ///   I/O) as after any event it did not handle.
     /// - A blocking poll may return early with nothing to report, as Go's may: a wake that found
     ///   a thread about to sleep writes an edge, and if that thread saw the flag first and did
     ///   not sleep, the edge ends the next blocking poll. No wake is lost either way; a runtime
@@ -678,12 +685,27 @@ impl Netpoll {
         };
         // SAFETY: the successful wait initialised the first `count <= EVENTS_PER_POLL` entries.
         let events = unsafe { slice::from_raw_parts(buffer.as_ptr().cast::<EpollEvent>(), count) };
-        let mut took_wake_edge = false;
+        // The wake bookkeeping comes before the first callback: a callback that panics, blocks
+        // or runs long must not hold back a wake meant for a sleeper, nor leave the flag set.
+        let took_wake_edge = events.iter().any(|event| event.data() == WAKE_DATA);
+        let gave_back = if consumed || (took_wake_edge && blocking) {
+            self.wake.store(IDLE, Ordering::SeqCst);
+            Ok(())
+        } else if took_wake_edge
+            && self.sleepers.load(Ordering::SeqCst) != 0
+            && self.wake.load(Ordering::SeqCst) != IDLE
+        {
+            // A non-blocking poll took the edge of a pending wake that a sleeper may be waiting
+            // for: put it back. (With no sleeper, the next one sees the flag before it sleeps;
+            // with the flag IDLE, the edge was stale: its wake has been consumed.)
+            self.give_back_wake_edge(epoll_fd, wake_fd)
+        } else {
+            Ok(())
+        };
         let mut reported = 0;
         for event in events.iter() {
             let data = event.data();
             if data == WAKE_DATA {
-                took_wake_edge = true;
                 continue;
             }
             let readiness = Ready::from_events(event.events());
@@ -704,18 +726,7 @@ impl Netpoll {
             ready(pd, readiness, tag);
             reported += 1;
         }
-        if consumed || (took_wake_edge && delay_ns != 0) {
-            self.wake.store(IDLE, Ordering::SeqCst);
-        } else if took_wake_edge
-            && self.sleepers.load(Ordering::SeqCst) != 0
-            && self.wake.load(Ordering::SeqCst) != IDLE
-        {
-            // A non-blocking poll took the edge of a pending wake that a sleeper may be waiting
-            // for: put it back. (With no sleeper, the next one sees the flag before it sleeps;
-            // with the flag IDLE, the edge was stale: its wake has been consumed.)
-            self.give_back_wake_edge(epoll_fd, wake_fd)?;
-        }
-        Ok(reported)
+        gave_back.map(|()| reported)
     }
 
     /// Puts back the wake edge a non-blocking poll took: `EPOLL_CTL_MOD` re-queues the still
