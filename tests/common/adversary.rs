@@ -206,3 +206,20 @@ pub fn open_fds() -> usize {
 pub fn fd_open(fd: i32) -> bool {
     std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_ok()
 }
+
+/// The kernel function thread `tid` sleeps in (`/proc/self/task/TID/wchan`), if the kernel says.
+pub fn wchan(tid: i32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/self/task/{tid}/wchan"))
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty() && s != "0")
+}
+
+/// Whether thread `tid` sleeps inside the kernel's epoll wait: [`sleeps_in`] `epoll_pwait`, and,
+/// where the kernel names it, a wait channel in epoll (`do_epoll_wait`, `ep_poll`). A thread
+/// whose `epoll_pwait` is held at the door (seccomp user notification, for one) is in the system
+/// call and sleeping too, but elsewhere.
+pub fn in_epoll_wait(tid: i32) -> bool {
+    sleeps_in(tid, rawpoll::raw::SYS_EPOLL_PWAIT)
+        && wchan(tid).is_none_or(|w| w.contains("epoll_wait") || w.contains("ep_poll"))
+}
