@@ -93,10 +93,14 @@ fn stale_event_looks_current_after_exactly_two_to_the_tag_bits_bumps() {
         }
     }
     println!(
-        "tag: TAG_BITS {TAG_BITS}: a stale event is dropped after 1, 2, {}, {} bumps and reported as current after {wrap} and {} (starting at {})",
+        "tag: TAG_BITS {TAG_BITS}: a stale event is dropped after 1, 2, {}, {} bumps (starting at {starts:x?}); reported as current after {wrap} and {} bumps: {}",
         wrap / 2,
         wrap - 1,
         2 * wrap,
-        lines.join(", ")
+        if lines.is_empty() {
+            "not reachable on this target".to_string()
+        } else {
+            format!("yes, starting at {}", lines.join(", "))
+        }
     );
 }
