@@ -85,7 +85,7 @@ cfg_if::cfg_if! {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(any(test, feature = "std"))]
 extern crate std;
 
 mod errno;
