@@ -1,7 +1,8 @@
 //! Attacks on the lazy vDSO lookup of 32-bit x86: the first system call of a process that never
 //! called `raw::init_from_stack` looks AT_SYSINFO up, and every later call jumps there. Safe code
 //! controls what a path such as `/proc/self/auxv` opens (a chroot into a directory holding a
-//! planted vector, a tmpfs mounted on `/proc`), and can make a lookup fail (a full descriptor
+//! planted vector, a tmpfs mounted on `/proc`, a planted file bound on the genuine one, as safe
+//! `std::process::Command::new("mount")` can do), and can make a lookup fail (a full descriptor
 //! table) so that it would run again after such a change. None of these may decide where control
 //! goes: the entry must be `None` (`int $0x80`) or, with the `std` feature, glibc's
 //! `getauxval(AT_SYSINFO)`, and calls must go on working. A positive control checks that the
@@ -62,10 +63,8 @@ struct PlantedRoot(PathBuf);
 
 impl PlantedRoot {
     fn new(case: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "rawpoll-adversary-{}-{case}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("rawpoll-adversary-{}-{case}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(dir.join("proc/self")).unwrap();
         plant(&dir.join("proc/self/auxv"));
@@ -135,6 +134,26 @@ fn in_child(case: &str, body: impl FnOnce()) {
         0,
         "{case}: the child failed (its message is above)"
     );
+}
+
+/// Gives this child mounts of its own: a new mount namespace, with nothing propagated back.
+fn private_mounts() {
+    // SAFETY: unshare takes a flag; mount reads the NUL-terminated "/" and changes only the
+    // propagation of this child's new namespace.
+    unsafe {
+        assert_eq!(
+            libc::unshare(libc::CLONE_NEWNS),
+            0,
+            "unshare(CLONE_NEWNS): {}",
+            std::io::Error::last_os_error()
+        );
+        let none = std::ptr::null();
+        let flags = libc::MS_REC | libc::MS_PRIVATE;
+        assert_eq!(
+            libc::mount(none, c"/".as_ptr(), none, flags, none.cast()),
+            0
+        );
+    }
 }
 
 /// Makes `prctl(PR_GET_AUXV)` fail with EINVAL in this thread (the child's only one), as on a
@@ -239,17 +258,13 @@ fn chroot_into_a_planted_proc() {
 fn tmpfs_on_proc_with_a_planted_file() {
     in_child("tmpfs on /proc", || {
         block_pr_get_auxv();
-        // SAFETY: unshare and mount take flags and NUL-terminated strings that outlive the
-        // calls; they change only this child's view of the mounts.
+        private_mounts();
+        // SAFETY: mount reads NUL-terminated strings that outlive the call; it changes only
+        // this child's view of the mounts.
         unsafe {
-            assert_eq!(libc::unshare(libc::CLONE_NEWNS), 0, "unshare(CLONE_NEWNS)");
-            let none = std::ptr::null();
-            let root = c"/".as_ptr();
-            let flags = libc::MS_REC | libc::MS_PRIVATE;
-            assert_eq!(libc::mount(none, root, none, flags, none.cast()), 0);
             let tmpfs = c"tmpfs".as_ptr();
             assert_eq!(
-                libc::mount(tmpfs, c"/proc".as_ptr(), tmpfs, 0, none.cast()),
+                libc::mount(tmpfs, c"/proc".as_ptr(), tmpfs, 0, std::ptr::null()),
                 0,
                 "mount tmpfs on /proc: {}",
                 std::io::Error::last_os_error()
@@ -259,6 +274,31 @@ fn tmpfs_on_proc_with_a_planted_file() {
         plant(Path::new("/proc/self/auxv"));
         rawpoll::close(rawpoll::eventfd(0, 0).unwrap()).unwrap();
         entry_is_and_calls_work("tmpfs on /proc", honest_entry());
+    });
+}
+
+#[test]
+fn planted_file_bound_over_the_genuine_auxv() {
+    let root = PlantedRoot::new("bind");
+    in_child("planted file bound on /proc/<pid>/auxv", || {
+        block_pr_get_auxv();
+        private_mounts();
+        let target = format!("/proc/{}/auxv\0", std::process::id());
+        let source = format!("{}/proc/self/auxv\0", root.0.display());
+        // SAFETY: mount reads NUL-terminated strings that outlive the call; it changes only
+        // this child's view of the mounts.
+        let bound = unsafe {
+            libc::mount(
+                source.as_ptr().cast(),
+                target.as_ptr().cast(),
+                std::ptr::null(),
+                libc::MS_BIND,
+                std::ptr::null(),
+            )
+        };
+        assert_eq!(bound, 0, "bind mount: {}", std::io::Error::last_os_error());
+        rawpoll::close(rawpoll::eventfd(0, 0).unwrap()).unwrap();
+        entry_is_and_calls_work("planted file bound on /proc/<pid>/auxv", honest_entry());
     });
 }
 
@@ -282,7 +322,10 @@ fn failed_lookup_is_not_retried_after_a_plant() {
             // SAFETY: dup of standard error; the copies are closed below.
             let fd = unsafe { libc::dup(2) };
             if fd < 0 {
-                assert_eq!(std::io::Error::last_os_error().raw_os_error(), Some(libc::EMFILE));
+                assert_eq!(
+                    std::io::Error::last_os_error().raw_os_error(),
+                    Some(libc::EMFILE)
+                );
                 break;
             }
             filler.push(fd);
@@ -315,7 +358,10 @@ fn genuine_procfs_is_accepted() {
             glibc_entry()
         };
         if cfg!(target_arch = "x86") && !common::emulated() {
-            assert!(want.is_some(), "glibc found no AT_SYSINFO: no vDSO to check");
+            assert!(
+                want.is_some(),
+                "glibc found no AT_SYSINFO: no vDSO to check"
+            );
         }
         entry_is_and_calls_work("genuine procfs (a rejection is a false alarm)", want);
     });
