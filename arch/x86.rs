@@ -207,7 +207,6 @@ use kernel_copy::lookup_sysinfo;
 #[cfg(not(feature = "std"))]
 mod kernel_copy {
     use super::{int80, AT_NULL, AT_SYSINFO, SYS_CLOSE, SYS_GETPID, SYS_READ};
-    use core::ffi::CStr;
 
     /// The vDSO image's address in the auxiliary vector (arch/x86/include/uapi/asm/auxvec.h).
     const AT_SYSINFO_EHDR: usize = 33;
@@ -222,17 +221,16 @@ mod kernel_copy {
         // SAFETY: PR_GET_AUXV writes at most `capacity` bytes into `buf` and returns the
         // vector's full size (include/uapi/linux/prctl.h, kernel/sys.c prctl_get_auxv).
         let copied = unsafe {
-            int80(
+            sys(
                 SYS_PRCTL,
                 PR_GET_AUXV,
                 buf.as_mut_ptr() as usize,
                 capacity,
                 0,
                 0,
-                0,
             )
         };
-        let n = match checked(copied) {
+        let n = match copied {
             Some(n) => n.min(capacity),
             None => procfs_auxv(&mut buf)?,
         };
@@ -276,91 +274,108 @@ mod kernel_copy {
     ///
     /// Returns the bytes read; `None` if a step fails or a check does not hold.
     fn procfs_auxv(buf: &mut [usize]) -> Option<usize> {
-        let proc = Fd::open(AT_FDCWD, c"/proc", O_DIRECTORY | O_NOFOLLOW)?;
+        const SELF: &[u8] = b"self\0";
+        let proc = Fd::open(AT_FDCWD, b"/proc\0", O_DIRECTORY | O_NOFOLLOW)?;
         let mut statfs = [0u32; STATFS64_WORDS];
         // SAFETY: fstatfs64 writes `size_of_val(&statfs)` bytes into `statfs`.
-        let ret = unsafe {
-            int80(
+        unsafe {
+            sys(
                 SYS_FSTATFS64,
                 proc.0,
                 core::mem::size_of_val(&statfs),
                 statfs.as_mut_ptr() as usize,
                 0,
                 0,
-                0,
             )
-        };
-        checked(ret)?;
-        let root = Statx::of(proc.0, c"", AT_EMPTY_PATH)?;
+        }?;
+        let root = Statx::of(proc.0, b"\0", AT_EMPTY_PATH)?;
         let is_proc_root = statfs.first() == Some(&PROC_SUPER_MAGIC)
             && root.is(S_IFDIR)
             && root.ino == PROC_ROOT_INO
             && root.mnt_id != 0;
 
         // SAFETY: getpid takes no arguments.
-        let pid = checked(unsafe { int80(SYS_GETPID, 0, 0, 0, 0, 0, 0) })?;
+        let pid = unsafe { sys(SYS_GETPID, 0, 0, 0, 0, 0) }?;
         let mut path = [0u8; 20];
-        let digits = pid_auxv_path(pid, &mut path);
-        let link = Statx::of(proc.0, c"self", AT_SYMLINK_NOFOLLOW)?;
+        let start = pid_auxv_path(pid, &mut path);
+        let digits = path.get(start..path.len() - 6);
+        let link = Statx::of(proc.0, SELF, AT_SYMLINK_NOFOLLOW)?;
         let mut target = [0u8; 20];
-        // SAFETY: readlinkat reads the NUL-terminated name, writes at most `target.len()`
-        // bytes into `target`.
-        let n = checked(unsafe {
-            int80(
+        // SAFETY: readlinkat reads `SELF` up to its NUL, writes at most `target.len()` bytes
+        // into `target`.
+        let n = unsafe {
+            sys(
                 SYS_READLINKAT,
                 proc.0,
-                c"self".as_ptr() as usize,
+                SELF.as_ptr() as usize,
                 target.as_mut_ptr() as usize,
                 target.len(),
                 0,
-                0,
             )
-        })?;
+        }?;
         let self_is_pid =
-            link.is(S_IFLNK) && link.mnt_id == root.mnt_id && target.get(..n) == path.get(..digits);
+            link.is(S_IFLNK) && link.mnt_id == root.mnt_id && target.get(..n) == digits;
         if !is_proc_root || !self_is_pid {
             return None;
         }
 
-        let file = Fd::open(proc.0, CStr::from_bytes_until_nul(&path).ok()?, O_NOFOLLOW)?;
-        let stat = Statx::of(file.0, c"", AT_EMPTY_PATH)?;
+        let file = Fd::open(proc.0, path.get(start..)?, O_NOFOLLOW)?;
+        let stat = Statx::of(file.0, b"\0", AT_EMPTY_PATH)?;
         if !stat.is(S_IFREG) || stat.mnt_id != root.mnt_id {
             return None;
         }
-        let capacity = core::mem::size_of_val(buf);
-        let start = buf.as_mut_ptr() as usize;
-        let mut filled = 0;
-        while filled < capacity {
-            // SAFETY: the kernel writes at most `capacity - filled` bytes into `buf` past its
-            // first `filled`.
-            let ret =
-                unsafe { int80(SYS_READ, file.0, start + filled, capacity - filled, 0, 0, 0) };
-            match checked(ret)? {
-                0 => break,
-                n => filled += n,
+        // SAFETY: read writes at most `size_of_val(buf)` bytes into `buf`. One read: procfs
+        // hands the whole vector at once (fs/proc/base.c, proc_auxv_read), and a shorter copy
+        // only ends the scan early.
+        unsafe {
+            sys(
+                SYS_READ,
+                file.0,
+                buf.as_mut_ptr() as usize,
+                core::mem::size_of_val(buf),
+                0,
+                0,
+            )
+        }
+    }
+
+    /// Writes `<pid>/auxv` and a NUL at the end of `path`; returns where it starts. The digits
+    /// end 6 bytes before the end.
+    fn pid_auxv_path(pid: usize, path: &mut [u8; 20]) -> usize {
+        let Some((digits, suffix)) = path.split_last_chunk_mut::<6>() else {
+            return 0;
+        };
+        *suffix = *b"/auxv\0";
+        let mut rest = pid;
+        let mut start = digits.len();
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            start -= 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
             }
         }
-        Some(filled)
+        start
     }
 
-    /// Writes `<pid>/auxv` and a NUL into `path`; returns the number of digits.
-    fn pid_auxv_path(pid: usize, path: &mut [u8; 20]) -> usize {
-        let digits =
-            core::iter::successors(Some(pid), |&rest| (rest >= 10).then_some(rest / 10)).count();
-        let mut rest = pid;
-        for slot in path.iter_mut().take(digits).rev() {
-            *slot = b'0' + (rest % 10) as u8;
-            rest /= 10;
-        }
-        for (slot, &byte) in path.iter_mut().skip(digits).zip(b"/auxv\0") {
-            *slot = byte;
-        }
-        digits
-    }
-
-    /// The result of an `int80` call; `None` on an error.
-    fn checked(ret: usize) -> Option<usize> {
-        match crate::raw::split_negated_result(ret) {
+    /// System call `num` through `int $0x80`, out of line (the lookup's many calls share one
+    /// copy of the stub); `None` on an error.
+    ///
+    /// # Safety
+    ///
+    /// As `int80`'s: the caller vouches for the call.
+    #[inline(never)]
+    unsafe fn sys(
+        num: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        a4: usize,
+        a5: usize,
+    ) -> Option<usize> {
+        // SAFETY: the caller vouches for the call.
+        match crate::raw::split_negated_result(unsafe { int80(num, a1, a2, a3, a4, a5, 0) }) {
             (value, 0) => Some(value),
             _ => None,
         }
@@ -370,28 +385,32 @@ mod kernel_copy {
     struct Fd(usize);
 
     impl Fd {
-        /// `openat(dir, name, O_RDONLY | O_CLOEXEC | flags)`.
-        fn open(dir: usize, name: &CStr, flags: usize) -> Option<Fd> {
-            // SAFETY: openat reads the NUL-terminated `name` and touches nothing else.
-            let fd = unsafe {
-                int80(
+        /// `openat(dir, name, O_RDONLY | O_CLOEXEC | flags)`; `None` unless `name` ends with a
+        /// NUL.
+        fn open(dir: usize, name: &[u8], flags: usize) -> Option<Fd> {
+            if name.last() != Some(&0) {
+                return None;
+            }
+            // SAFETY: openat reads `name` up to its first NUL, which the check above puts
+            // inside it, and touches nothing else.
+            unsafe {
+                sys(
                     SYS_OPENAT,
                     dir,
                     name.as_ptr() as usize,
                     O_CLOEXEC | flags,
                     0,
                     0,
-                    0,
                 )
-            };
-            checked(fd).map(Fd)
+            }
+            .map(Fd)
         }
     }
 
     impl Drop for Fd {
         fn drop(&mut self) {
             // SAFETY: the descriptor was opened by `Fd::open` and is owned here.
-            unsafe { int80(SYS_CLOSE, self.0, 0, 0, 0, 0, 0) };
+            unsafe { sys(SYS_CLOSE, self.0, 0, 0, 0, 0) };
         }
     }
 
@@ -414,23 +433,26 @@ mod kernel_copy {
 
     impl Statx {
         /// `statx(dir, name, flags, STATX_TYPE | STATX_INO | STATX_MNT_ID)`; `None` if it fails
-        /// or the kernel fills in less (a mount ID needs Linux 5.8).
-        fn of(dir: usize, name: &CStr, flags: usize) -> Option<Statx> {
+        /// or the kernel fills in less (a mount ID needs Linux 5.8); `None` unless `name` ends
+        /// with a NUL.
+        fn of(dir: usize, name: &[u8], flags: usize) -> Option<Statx> {
+            if name.last() != Some(&0) {
+                return None;
+            }
             let mut stat = Statx::default();
             let wanted = STATX_TYPE | STATX_INO | STATX_MNT_ID;
-            // SAFETY: statx reads the NUL-terminated `name`, writes 256 bytes into `stat`.
-            let ret = unsafe {
-                int80(
+            // SAFETY: statx reads `name` up to its first NUL, which the check above puts inside
+            // it, and writes 256 bytes into `stat`.
+            unsafe {
+                sys(
                     SYS_STATX,
                     dir,
                     name.as_ptr() as usize,
                     flags,
                     wanted as usize,
                     &mut stat as *mut Statx as usize,
-                    0,
                 )
-            };
-            checked(ret)?;
+            }?;
             (stat.mask & wanted == wanted).then_some(stat)
         }
 
