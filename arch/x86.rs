@@ -151,6 +151,7 @@ unsafe fn syscall6_cold(
 // lookup failed), and a lookup never overrides an explicit choice. Relaxed suffices: the word
 // publishes nothing but itself, and the code it points to was mapped by the kernel before the
 // process ran.
+//
 // The address comes only from sources that nothing outside the process decides (no path, no
 // environment variable, no other process):
 // - the auxiliary vector handed to `init_from_stack` or `use_auxv`, or the address handed to
