@@ -602,12 +602,15 @@ fn looker(polls: u8, callback: Callback) -> Thread {
     thread(Role::Looker { polls }, callback)
 }
 
-/// How much to explore: `RAWPOLL_MODEL_CHECK=small` (set by the runs under emulation, where
-/// the full size takes minutes and gains nothing: the code explored is the same on every
-/// architecture, and only the compiler's translation of it differs) explores the scenarios
-/// without failures but for the two largest; anything else, the full size.
+/// How much to explore. The small size (the scenarios without failures, but for the two
+/// largest) under emulation (`RAWPOLL_EMULATED`, set by the runs under qemu-user, where the
+/// full size takes minutes and gains nothing: the code explored is the same on every
+/// architecture, only the compiler's translation of it differs) and where asked for
+/// (`RAWPOLL_MODEL_CHECK=small`: `ci/test`'s host tests, whose own step runs the full size in a
+/// release build); the full size otherwise.
 fn small() -> bool {
-    std::env::var("RAWPOLL_MODEL_CHECK").is_ok_and(|size| size == "small")
+    std::env::var_os("RAWPOLL_EMULATED").is_some()
+        || std::env::var("RAWPOLL_MODEL_CHECK").is_ok_and(|size| size == "small")
 }
 
 /// The scenarios, each with no failure and with one failure of any one system call; `small`:
