@@ -113,10 +113,9 @@ pub(crate) trait WakePath {
 pub(crate) fn wake(path: &impl WakePath) -> Result<(), Errno> {
     let mut seen = path.load_flag();
     loop {
-        match seen {
-            // Pending and delivered, or being delivered by a waker who repairs what it can.
-            DELIVERED | WRITING => return Ok(()),
-            _ => {}
+        // Pending and delivered, or being delivered by a waker who repairs what it can.
+        if seen == DELIVERED || seen == WRITING {
+            return Ok(());
         }
         // IDLE or UNDELIVERED: this wake takes the write over. Dekker, the waker's half: this
         // store comes before the waker reads the sleeper count.
