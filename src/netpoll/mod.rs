@@ -78,9 +78,10 @@
 //!   is why Go's scheduler calls `netpoll(0)` only while no thread is blocked in `netpoll`: check
 //!   [`Netpoll::has_sleeper`] first and follow the same rule.
 //!
-//! The guarantee, under any single failure of any system call on the wake path: a
-//! [`Netpoll::wake`] that returns `Ok` makes the thread blocked in [`Netpoll::poll`], or the next
-//! one to block, return. A call that meets a failure it cannot repair returns that error, and the
+//! The guarantee, under any single failure of any system call on the wake path, and whatever
+//! the callbacks of a poll do (return, panic, block or run long: a poll settles the wake before
+//! its first callback runs): a [`Netpoll::wake`] that returns `Ok` makes the thread blocked in
+//! [`Netpoll::poll`], or the next one to block, return. A call that meets a failure it cannot repair returns that error, and the
 //! wake stays pending, so the next blocking poll still returns at once; no other `wake` returns
 //! `Ok` for a wake that is then dropped (a wake that finds another one's write in flight relies on
 //! it, and that writer tries a failed write once more before it gives up).
