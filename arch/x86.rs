@@ -3,8 +3,6 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::Errno;
-
 // System-call ABI, Linux i386, entered one of two ways with the same registers:
 // - number: eax; arguments: ebx, ecx, edx, esi, edi, ebp; return: eax; error: eax in
 //   -4095..=-1 holds -errno (arch/x86/entry/entry_64_compat.S, the comments above each entry)
@@ -36,8 +34,8 @@ pub(crate) unsafe fn syscall6(
 ) -> (usize, usize) {
     let entry = VSYSCALL.load(Ordering::Relaxed);
     let ret = if entry > NO_VSYSCALL {
-        // SAFETY: `entry` came from the auxiliary vector (or from `set_vsyscall_entry`, whose
-        // caller vouches for it); the caller vouches for the call itself.
+        // SAFETY: `entry` is __kernel_vsyscall, from one of the sources listed at `VSYSCALL`;
+        // the caller vouches for the call itself.
         unsafe { vsyscall(entry, num, a1, a2, a3, a4, a5, a6) }
     } else {
         // SAFETY: the caller vouches for the call.
@@ -146,11 +144,24 @@ unsafe fn syscall6_cold(
 }
 
 // Where system calls enter: `UNKNOWN` until the auxiliary vector has been read (from the initial
-// stack by `init_from_stack`, or lazily), then `NO_VSYSCALL` (the process has no vDSO, or
-// `set_vsyscall_entry(None)` asked for `int $0x80`) or the address of __kernel_vsyscall. One
-// atomic word: threads that look it up at once store the same value, and a lookup only fills
-// in `UNKNOWN`, so it never overrides an explicit choice. Relaxed suffices: the word publishes
-// nothing but itself, and the code it points to was mapped by the kernel before the process ran.
+// stack by `init_from_stack`, or lazily), then `NO_VSYSCALL` (the process has no vDSO, the lookup
+// failed or refused what it read, or `set_vsyscall_entry(None)` asked for `int $0x80`) or the
+// address of __kernel_vsyscall. One atomic word: a lookup only fills in `UNKNOWN`, so the first
+// of threads that look it up at once decides for all (the same address, or `NO_VSYSCALL` if its
+// lookup failed), and a lookup never overrides an explicit choice. Relaxed suffices: the word
+// publishes nothing but itself, and the code it points to was mapped by the kernel before the
+// process ran.
+//
+// The address comes only from sources that nothing outside the process decides (no path, no
+// environment variable, no other process):
+// - the auxiliary vector handed to `init_from_stack` or `use_auxv`, or the address handed to
+//   `set_vsyscall_entry`: their callers vouch for them (they are `unsafe`);
+// - with the `std` feature, the C library's `getauxval(AT_SYSINFO)`: its copy of the vector on
+//   the initial stack;
+// - without it, the kernel's own copy: `prctl(PR_GET_AUXV)`, else `/proc/<pid>/auxv` of a procfs
+//   checked at every step (`kernel_copy::procfs_auxv`), and only with the entry inside the first
+//   64 KiB of the vDSO image that the same copy names.
+// A lookup that fails or refuses what it read stores `NO_VSYSCALL`: `int $0x80` for good.
 static VSYSCALL: AtomicUsize = AtomicUsize::new(UNKNOWN);
 const UNKNOWN: usize = 0;
 const NO_VSYSCALL: usize = 1;
@@ -158,129 +169,365 @@ const NO_VSYSCALL: usize = 1;
 /// Auxiliary-vector keys (include/uapi/linux/auxvec.h, arch/x86/include/uapi/asm/auxvec.h).
 const AT_NULL: usize = 0;
 const AT_SYSINFO: usize = 32;
-const AT_SYSINFO_EHDR: usize = 33;
 
-/// What a look at the kernel's copy of the auxiliary vector gave.
-enum Lookup {
-    /// AT_SYSINFO's value.
-    Found(usize),
-    /// The vector has no AT_SYSINFO, or this process cannot read it (no PR_GET_AUXV, no /proc):
-    /// `int $0x80` for good.
-    Absent,
-    /// A passing failure (EMFILE, ENFILE, ENOMEM, EINTR): `int $0x80` this time, look again on
-    /// the next call.
-    Unreadable,
-}
-
-/// The current entry, looking it up first if nobody has.
+/// The current entry, looking it up first if nobody has. Whatever the lookup gives is final: a
+/// lookup that failed or rejected what it read leaves `int $0x80` for good, so that nothing done
+/// later (a chroot, a mount, freed descriptors) can make the process look again elsewhere.
 fn vsyscall_or_lookup() -> usize {
     let known = VSYSCALL.load(Ordering::Relaxed);
     if known != UNKNOWN {
         return known;
     }
-    let found = match lookup_sysinfo() {
-        Lookup::Found(entry) => entry.max(NO_VSYSCALL),
-        Lookup::Absent => NO_VSYSCALL,
-        Lookup::Unreadable => return NO_VSYSCALL,
-    };
+    let found = lookup_sysinfo()
+        .filter(|&e| e > NO_VSYSCALL)
+        .unwrap_or(NO_VSYSCALL);
     match VSYSCALL.compare_exchange(UNKNOWN, found, Ordering::Relaxed, Ordering::Relaxed) {
         Ok(_) => found,
         Err(current) => current,
     }
 }
 
-/// Reads AT_SYSINFO from the kernel's copy of the auxiliary vector, through `int $0x80` (the
-/// entry is what is being looked for): `prctl(PR_GET_AUXV)` first (Linux 6.4; one call, no file
-/// descriptor, works without /proc), then `/proc/self/auxv` (older kernels). 64 pairs hold the
-/// whole vector (28 pairs on the benchmark machine), and the kernel puts AT_SYSINFO and
-/// AT_SYSINFO_EHDR first on x86 anyway (ARCH_DLINFO, before the generic entries, in
-/// fs/binfmt_elf.c).
-fn lookup_sysinfo() -> Lookup {
-    let mut buf = [0usize; 128];
-    let capacity = core::mem::size_of_val(&buf);
-    // SAFETY: PR_GET_AUXV writes at most `capacity` bytes into `buf` and returns the vector's
-    // full size (include/uapi/linux/prctl.h, kernel/sys.c prctl_get_auxv).
-    let got = unsafe {
-        int80(
-            SYS_PRCTL,
-            PR_GET_AUXV,
-            buf.as_mut_ptr() as usize,
-            capacity,
-            0,
-            0,
-            0,
-        )
-    };
-    let words = core::mem::size_of::<usize>();
-    if let (n, 0) = crate::raw::split_negated_result(got) {
-        // Trust the copy only if it is whole enough to decide (qemu-user may answer for itself).
-        if let Some(found) = scan_auxv(buf.get(..n.min(capacity) / words).unwrap_or(&[])) {
-            return found;
-        }
+/// AT_SYSINFO as the C library that std links read it from the initial stack (glibc and musl
+/// copy the auxiliary vector at startup); `None` if the vector has none.
+#[cfg(feature = "std")]
+fn lookup_sysinfo() -> Option<usize> {
+    use core::ffi::c_ulong;
+    unsafe extern "C" {
+        fn getauxval(key: c_ulong) -> c_ulong;
     }
-    match read_proc_auxv(&mut buf) {
-        Ok(n) => scan_auxv(buf.get(..n / words).unwrap_or(&[])).unwrap_or(Lookup::Absent),
-        Err(lookup) => lookup,
-    }
+    // SAFETY: getauxval has no preconditions; it reads the C library's copy of the vector the
+    // kernel put on the initial stack, which nothing outside the process can change.
+    let entry = unsafe { getauxval(AT_SYSINFO as c_ulong) } as usize;
+    (entry != 0).then_some(entry)
 }
 
-/// Looks for AT_SYSINFO in a copy of the auxiliary vector: `Found` once it has seen it and
-/// AT_SYSINFO_EHDR (the vDSO image) with the entry inside the image's first 64 KiB, `Absent` at
-/// AT_NULL or when the two disagree, `None` if the copy ends before either.
-fn scan_auxv(words: &[usize]) -> Option<Lookup> {
-    let (mut entry, mut image) = (None, None);
-    for pair in words.chunks_exact(2) {
-        if let [key, value] = *pair {
-            match key {
-                AT_NULL => return Some(Lookup::Absent),
-                AT_SYSINFO => entry = Some(value),
-                AT_SYSINFO_EHDR => image = Some(value),
+#[cfg(not(feature = "std"))]
+use kernel_copy::lookup_sysinfo;
+
+/// The lookup without a C library to ask: the kernel's own copy of the auxiliary vector.
+#[cfg(not(feature = "std"))]
+mod kernel_copy {
+    use super::{int80, AT_NULL, AT_SYSINFO, SYS_CLOSE, SYS_GETPID, SYS_READ};
+
+    /// The vDSO image's address in the auxiliary vector (arch/x86/include/uapi/asm/auxvec.h).
+    const AT_SYSINFO_EHDR: usize = 33;
+
+    /// AT_SYSINFO from the kernel's own copy of the auxiliary vector, through `int $0x80` (the
+    /// entry is what is being looked for): `prctl(PR_GET_AUXV)` (Linux 6.4; no file descriptor,
+    /// no /proc), else `/proc/<pid>/auxv` of a procfs that `procfs_auxv` has checked. 64 pairs
+    /// hold the whole vector (28 pairs on the benchmark machine).
+    pub(super) fn lookup_sysinfo() -> Option<usize> {
+        let mut buf = [0usize; 128];
+        let capacity = core::mem::size_of_val(&buf);
+        // SAFETY: PR_GET_AUXV writes at most `capacity` bytes into `buf` and returns the
+        // vector's full size (include/uapi/linux/prctl.h, kernel/sys.c prctl_get_auxv).
+        let copied = unsafe {
+            sys(
+                SYS_PRCTL,
+                PR_GET_AUXV,
+                buf.as_mut_ptr() as usize,
+                capacity,
+                0,
+                0,
+            )
+        };
+        let n = match copied {
+            Some(n) => n.min(capacity),
+            None => procfs_auxv(&mut buf)?,
+        };
+        scan_auxv(buf.get(..n / core::mem::size_of::<usize>())?)
+    }
+
+    /// Looks for AT_SYSINFO in a copy of the auxiliary vector: the entry once it has seen it
+    /// and AT_SYSINFO_EHDR (the vDSO image: not 0, page-aligned) with the entry inside the
+    /// image's first 64 KiB; `None` at AT_NULL, when the two disagree, or if the copy ends
+    /// first. The kernel puts both first on x86 (ARCH_DLINFO, before the generic entries, in
+    /// fs/binfmt_elf.c). A 64-bit vector read as 32-bit words (under qemu-user, whose /proc
+    /// shows the 64-bit qemu process) starts with AT_SYSINFO_EHDR and a 0 word: refused there.
+    fn scan_auxv(words: &[usize]) -> Option<usize> {
+        let (mut entry, mut image) = (None, None);
+        for pair in words.chunks_exact(2) {
+            match *pair {
+                [AT_NULL, _] => return None,
+                [AT_SYSINFO, value] => entry = Some(value),
+                [AT_SYSINFO_EHDR, value] if value == 0 || value % 4096 != 0 => return None,
+                [AT_SYSINFO_EHDR, value] => image = Some(value),
                 _ => {}
             }
+            if let (Some(entry), Some(image)) = (entry, image) {
+                return (entry > image && entry - image < 0x10000).then_some(entry);
+            }
         }
-        if let (Some(entry), Some(image)) = (entry, image) {
-            let inside = entry > image && entry - image < 0x10000;
-            return Some(if inside {
-                Lookup::Found(entry)
-            } else {
-                Lookup::Absent
-            });
+        None
+    }
+
+    /// Fills `buf` from this process's `auxv` in a procfs whose every step is checked, since
+    /// the file system decides what a path opens (a chroot, a mount on /proc or on a file in
+    /// it, a procfs of another PID namespace):
+    /// - `/proc`, opened with O_DIRECTORY and O_NOFOLLOW, is the root of a procfs: fstatfs64's
+    ///   f_type is PROC_SUPER_MAGIC and its inode is PROC_ROOT_INO;
+    /// - its `self` is a symlink on the same mount naming getpid's pid: that procfs sees this
+    ///   process under the same number, so `<pid>` there is this process;
+    /// - `<pid>/auxv`, opened with O_NOFOLLOW from that root, is a regular file on the same
+    ///   mount (statx's mount ID, Linux 5.8): nothing is mounted on `<pid>` or on the file.
+    ///   A mount ID of 0 is refused: no mount user space sees has it, and an emulator that
+    ///   passes statx on without the field (qemu-user) leaves it so.
+    ///
+    /// Returns the bytes read; `None` if a step fails or a check does not hold.
+    fn procfs_auxv(buf: &mut [usize]) -> Option<usize> {
+        const SELF: &[u8] = b"self\0";
+        let proc = Fd::open(AT_FDCWD, b"/proc\0", O_DIRECTORY | O_NOFOLLOW)?;
+        let mut statfs = [0u32; STATFS64_WORDS];
+        // SAFETY: fstatfs64 writes `size_of_val(&statfs)` bytes into `statfs`.
+        unsafe {
+            sys(
+                SYS_FSTATFS64,
+                proc.0,
+                core::mem::size_of_val(&statfs),
+                statfs.as_mut_ptr() as usize,
+                0,
+                0,
+            )
+        }?;
+        let root = Statx::of(proc.0, b"\0", AT_EMPTY_PATH)?;
+        let is_proc_root = statfs.first() == Some(&PROC_SUPER_MAGIC)
+            && root.is(S_IFDIR)
+            && root.ino == PROC_ROOT_INO
+            && root.mnt_id != 0;
+
+        // SAFETY: getpid takes no arguments.
+        let pid = unsafe { sys(SYS_GETPID, 0, 0, 0, 0, 0) }?;
+        let mut path = [0u8; 20];
+        let start = pid_auxv_path(pid, &mut path);
+        let digits = path.get(start..path.len() - 6);
+        let link = Statx::of(proc.0, SELF, AT_SYMLINK_NOFOLLOW)?;
+        let mut target = [0u8; 20];
+        // SAFETY: readlinkat reads `SELF` up to its NUL, writes at most `target.len()` bytes
+        // into `target`.
+        let n = unsafe {
+            sys(
+                SYS_READLINKAT,
+                proc.0,
+                SELF.as_ptr() as usize,
+                target.as_mut_ptr() as usize,
+                target.len(),
+                0,
+            )
+        }?;
+        let self_is_pid =
+            link.is(S_IFLNK) && link.mnt_id == root.mnt_id && target.get(..n) == digits;
+        if !is_proc_root || !self_is_pid {
+            return None;
+        }
+
+        let file = Fd::open(proc.0, path.get(start..)?, O_NOFOLLOW)?;
+        let stat = Statx::of(file.0, b"\0", AT_EMPTY_PATH)?;
+        if !stat.is(S_IFREG) || stat.mnt_id != root.mnt_id {
+            return None;
+        }
+        // SAFETY: read writes at most `size_of_val(buf)` bytes into `buf`. One read: procfs
+        // hands the whole vector at once (fs/proc/base.c, proc_auxv_read), and a shorter copy
+        // only ends the scan early.
+        unsafe {
+            sys(
+                SYS_READ,
+                file.0,
+                buf.as_mut_ptr() as usize,
+                core::mem::size_of_val(buf),
+                0,
+                0,
+            )
         }
     }
-    None
-}
 
-/// Fills `buf` from `/proc/self/auxv`; returns the bytes read.
-fn read_proc_auxv(buf: &mut [usize]) -> Result<usize, Lookup> {
-    const PATH: &[u8] = b"/proc/self/auxv\0";
-    // SAFETY: `PATH` is NUL-terminated; open reads it and touches nothing else.
-    let opened = unsafe { int80(SYS_OPEN, PATH.as_ptr() as usize, O_CLOEXEC, 0, 0, 0, 0) };
-    let fd = match crate::raw::split_negated_result(opened) {
-        (fd, 0) => fd,
-        // No /proc, or not readable here: nothing will change on a later call.
-        (_, errno) if [Errno::ENOENT, Errno::EACCES].contains(&Errno::from_raw(errno as u16)) => {
-            return Err(Lookup::Absent)
+    /// Writes `<pid>/auxv` and a NUL at the end of `path`; returns where it starts. The digits
+    /// end 6 bytes before the end.
+    fn pid_auxv_path(pid: usize, path: &mut [u8; 20]) -> usize {
+        let Some((digits, suffix)) = path.split_last_chunk_mut::<6>() else {
+            return 0;
+        };
+        *suffix = *b"/auxv\0";
+        let mut rest = pid;
+        let mut start = digits.len();
+        for slot in digits.iter_mut().rev() {
+            *slot = b'0' + (rest % 10) as u8;
+            start -= 1;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
         }
-        _ => return Err(Lookup::Unreadable),
-    };
-    let capacity = core::mem::size_of_val(buf);
-    let start = buf.as_mut_ptr() as usize;
-    let mut filled = 0;
-    let outcome = loop {
-        // SAFETY: the kernel writes at most `capacity - filled` bytes past `filled` into `buf`.
-        let got = unsafe { int80(SYS_READ, fd, start + filled, capacity - filled, 0, 0, 0) };
-        match crate::raw::split_negated_result(got) {
-            (0, 0) => break Ok(filled),
-            (n, 0) => filled += n,
-            _ => break Err(Lookup::Unreadable),
+        start
+    }
+
+    /// System call `num` through `int $0x80`, out of line (the lookup's many calls share one
+    /// copy of the stub); `None` on an error.
+    ///
+    /// # Safety
+    ///
+    /// As `int80`'s: the caller vouches for the call.
+    #[inline(never)]
+    unsafe fn sys(
+        num: usize,
+        a1: usize,
+        a2: usize,
+        a3: usize,
+        a4: usize,
+        a5: usize,
+    ) -> Option<usize> {
+        // SAFETY: the caller vouches for the call.
+        match crate::raw::split_negated_result(unsafe { int80(num, a1, a2, a3, a4, a5, 0) }) {
+            (value, 0) => Some(value),
+            _ => None,
         }
-        if filled == capacity {
-            break Ok(filled);
+    }
+
+    /// A descriptor the lookup opened, closed when dropped.
+    struct Fd(usize);
+
+    impl Fd {
+        /// `openat(dir, name, O_RDONLY | O_CLOEXEC | flags)`; `None` unless `name` ends with a
+        /// NUL.
+        fn open(dir: usize, name: &[u8], flags: usize) -> Option<Fd> {
+            if name.last() != Some(&0) {
+                return None;
+            }
+            // SAFETY: openat reads `name` up to its first NUL, which the check above puts
+            // inside it, and touches nothing else.
+            unsafe {
+                sys(
+                    SYS_OPENAT,
+                    dir,
+                    name.as_ptr() as usize,
+                    O_CLOEXEC | flags,
+                    0,
+                    0,
+                )
+            }
+            .map(Fd)
         }
-    };
-    // SAFETY: `fd` is the descriptor opened above, owned here.
-    unsafe { int80(SYS_CLOSE, fd, 0, 0, 0, 0, 0) };
-    outcome
+    }
+
+    impl Drop for Fd {
+        fn drop(&mut self) {
+            // SAFETY: the descriptor was opened by `Fd::open` and is owned here.
+            unsafe { sys(SYS_CLOSE, self.0, 0, 0, 0, 0) };
+        }
+    }
+
+    /// The fields of `struct statx` (include/uapi/linux/stat.h) that the checks read, at their
+    /// offsets in its 256 bytes.
+    #[repr(C)]
+    #[derive(Default)]
+    struct Statx {
+        mask: u32,
+        _before_mode: [u32; 6],
+        mode: u16,
+        _spare: u16,
+        ino: u64,
+        _before_mnt_id: [u32; 26],
+        mnt_id: u64,
+        _rest: [u64; 13],
+    }
+
+    const _: () = assert!(core::mem::size_of::<Statx>() == 256);
+
+    impl Statx {
+        /// `statx(dir, name, flags, STATX_TYPE | STATX_INO | STATX_MNT_ID)`; `None` if it fails
+        /// or the kernel fills in less (a mount ID needs Linux 5.8); `None` unless `name` ends
+        /// with a NUL.
+        fn of(dir: usize, name: &[u8], flags: usize) -> Option<Statx> {
+            if name.last() != Some(&0) {
+                return None;
+            }
+            let mut stat = Statx::default();
+            let wanted = STATX_TYPE | STATX_INO | STATX_MNT_ID;
+            // SAFETY: statx reads `name` up to its first NUL, which the check above puts inside
+            // it, and writes 256 bytes into `stat`.
+            unsafe {
+                sys(
+                    SYS_STATX,
+                    dir,
+                    name.as_ptr() as usize,
+                    flags,
+                    wanted as usize,
+                    &mut stat as *mut Statx as usize,
+                )
+            }?;
+            (stat.mask & wanted == wanted).then_some(stat)
+        }
+
+        /// Whether the file type is `kind`.
+        fn is(&self, kind: u16) -> bool {
+            self.mode & S_IFMT == kind
+        }
+    }
+
+    // System-call numbers (arch/x86/entry/syscalls/syscall_32.tbl).
+    const SYS_PRCTL: usize = 172;
+    const SYS_FSTATFS64: usize = 269;
+    const SYS_OPENAT: usize = 295;
+    const SYS_READLINKAT: usize = 305;
+    const SYS_STATX: usize = 383;
+
+    // include/uapi/linux/prctl.h; include/uapi/asm-generic/fcntl.h, which x86 uses unchanged;
+    // include/uapi/linux/fcntl.h; include/uapi/linux/stat.h; include/uapi/linux/magic.h.
+    const PR_GET_AUXV: usize = 0x4155_5856;
+    const O_CLOEXEC: usize = 0o2000000;
+    const O_DIRECTORY: usize = 0o200000;
+    const O_NOFOLLOW: usize = 0o400000;
+    const AT_FDCWD: usize = -100isize as usize;
+    const AT_SYMLINK_NOFOLLOW: usize = 0x100;
+    const AT_EMPTY_PATH: usize = 0x1000;
+    const STATX_TYPE: u32 = 0x1;
+    const STATX_INO: u32 = 0x100;
+    const STATX_MNT_ID: u32 = 0x1000;
+    const S_IFMT: u16 = 0o170000;
+    const S_IFLNK: u16 = 0o120000;
+    const S_IFREG: u16 = 0o100000;
+    const S_IFDIR: u16 = 0o040000;
+    const PROC_SUPER_MAGIC: u32 = 0x9fa0;
+    /// The inode of every procfs's root directory (fs/proc/root.c).
+    const PROC_ROOT_INO: u64 = 1;
+    /// `struct statfs64` of i386 is 84 bytes, `f_type` first (arch/x86/include/uapi/asm/statfs.h
+    /// packs it to 4 bytes; fstatfs64 refuses any other size).
+    const STATFS64_WORDS: usize = 21;
+
+    /// Compile-time agreement of the numbers above with the kernel's headers as linux-raw-sys
+    /// carries them (the public ones are checked by the conformance runner).
+    #[cfg(test)]
+    mod oracle {
+        use linux_raw_sys::general as k;
+
+        macro_rules! same {
+            ($($ours:expr => $kernels:expr),* $(,)?) => {
+                $(const _: () = assert!($ours as u64 == $kernels as u64, stringify!($ours));)*
+            };
+        }
+
+        same! {
+            super::SYS_PRCTL => k::__NR_prctl,
+            super::SYS_FSTATFS64 => k::__NR_fstatfs64,
+            super::SYS_OPENAT => k::__NR_openat,
+            super::SYS_READLINKAT => k::__NR_readlinkat,
+            super::SYS_STATX => k::__NR_statx,
+            super::O_CLOEXEC => k::O_CLOEXEC,
+            super::O_DIRECTORY => k::O_DIRECTORY,
+            super::O_NOFOLLOW => k::O_NOFOLLOW,
+            super::AT_FDCWD as u32 => k::AT_FDCWD as u32,
+            super::AT_SYMLINK_NOFOLLOW => k::AT_SYMLINK_NOFOLLOW,
+            super::AT_EMPTY_PATH => k::AT_EMPTY_PATH,
+            super::STATX_TYPE => k::STATX_TYPE,
+            super::STATX_INO => k::STATX_INO,
+            super::STATX_MNT_ID => k::STATX_MNT_ID,
+            super::S_IFMT => k::S_IFMT,
+            super::S_IFLNK => k::S_IFLNK,
+            super::S_IFREG => k::S_IFREG,
+            super::S_IFDIR => k::S_IFDIR,
+            super::PROC_SUPER_MAGIC => k::PROC_SUPER_MAGIC,
+            super::STATFS64_WORDS * 4 => core::mem::size_of::<k::statfs64>(),
+        }
+    }
 }
 
 /// `rawpoll::raw::vsyscall_entry`.
@@ -329,7 +576,6 @@ pub(crate) unsafe fn init_from_stack(sp: *const usize) {
 // System-call numbers (arch/x86/entry/syscalls/syscall_32.tbl).
 pub(crate) const SYS_READ: usize = 3;
 pub(crate) const SYS_WRITE: usize = 4;
-const SYS_OPEN: usize = 5;
 pub(crate) const SYS_CLOSE: usize = 6;
 pub(crate) const SYS_GETPID: usize = 20;
 pub(crate) const SYS_KILL: usize = 37;
@@ -337,7 +583,6 @@ pub(crate) const SYS_FCNTL: usize = 55;
 pub(crate) const SYS_REBOOT: usize = 88;
 pub(crate) const SYS_WAIT4: usize = 114;
 pub(crate) const SYS_CLONE: usize = 120;
-const SYS_PRCTL: usize = 172;
 pub(crate) const SYS_EXIT_GROUP: usize = 252;
 pub(crate) const SYS_EPOLL_CTL: usize = 255;
 pub(crate) const SYS_EPOLL_PWAIT: usize = 319;
@@ -357,11 +602,6 @@ pub(crate) const CLONE_FLAGS_ARG: usize = 0;
 pub(crate) const ENOSYS: u16 = 38;
 pub(crate) const ELOOP: u16 = 40;
 pub(crate) const ETIMEDOUT: u16 = 110;
-
-// Used only by the vDSO lookup above (include/uapi/asm-generic/fcntl.h, which x86 uses
-// unchanged, and include/uapi/linux/prctl.h).
-const O_CLOEXEC: usize = 0o2000000;
-const PR_GET_AUXV: usize = 0x4155_5856;
 
 /// The kernel's `struct epoll_event`: 12 bytes, since i386 aligns `u64` to 4.
 #[repr(C)]

@@ -18,6 +18,21 @@ use crate::arch;
 /// This is a raw system call: the caller must make sure the kernel may perform it. Pointers must
 /// be valid for what the call reads or writes, and calls that change the process itself (exit,
 /// clone, mmap, signal disposition, ...) carry their own obligations.
+///
+/// Nothing else is asked of the caller. On 32-bit x86 the stub calls the vDSO's
+/// `__kernel_vsyscall` at an address that only these decide (no path, environment variable or
+/// other process does):
+/// - the auxiliary vector given to [`init_from_stack`] or [`use_auxv`], or the address given to
+///   [`set_vsyscall_entry`], whose callers vouch for them;
+/// - else, looked up on the first call: with the `std` feature, the C library's
+///   `getauxval(AT_SYSINFO)` (its copy of the vector on the initial stack); without it, the
+///   kernel's own copy through `prctl(PR_GET_AUXV)` (Linux 6.4), else `/proc/<pid>/auxv` of a
+///   procfs checked at every step (a procfs root, its `self` naming this process, the file on
+///   the same mount; statx's mount ID needs Linux 5.8), and only with the entry inside the
+///   vDSO image the same copy names.
+///
+/// A lookup that fails (a full descriptor table, no procfs) or refuses what it read leaves
+/// `int $0x80` for good: it is not tried again.
 #[doc(alias = "Syscall6")]
 #[inline(always)]
 pub unsafe fn syscall6(
@@ -41,8 +56,9 @@ pub unsafe fn syscall6(
 /// On 32-bit x86 it reads AT_SYSINFO from the auxiliary vector, after `argv` and `envp`, so that
 /// [`syscall6`] enters through the vDSO's `__kernel_vsyscall` (about 23 times faster than
 /// `int $0x80` on the machine of the README's benchmarks) from the first call; a program that
-/// does not call it gets the same from a lookup on its first system call (see
-/// [`vsyscall_entry`]). On every other architecture it does nothing and compiles to nothing.
+/// does not call it gets the same from a lookup on its first system call where that finds a
+/// source it trusts (see [`syscall6`]). On every other architecture it does nothing and compiles
+/// to nothing.
 ///
 /// # Safety
 ///
@@ -70,9 +86,9 @@ pub unsafe fn use_auxv(auxv: *const usize) {
 
 /// On 32-bit x86, the address of the vDSO's `__kernel_vsyscall` that [`syscall6`] calls, or
 /// `None` if it enters with `int $0x80` (the process has no vDSO, or [`set_vsyscall_entry`] asked
-/// for it). If neither [`init_from_stack`] nor an earlier system call has looked, this looks:
-/// `prctl(PR_GET_AUXV)` (Linux 6.4), else `/proc/self/auxv`. Always `None` on other
-/// architectures.
+/// for it, or the lookup found nothing it trusts). If neither [`init_from_stack`] nor an earlier
+/// system call has looked, this looks, once for the process (see [`syscall6`]'s "Safety" for
+/// where). Always `None` on other architectures.
 #[inline]
 pub fn vsyscall_entry() -> Option<usize> {
     entry::vsyscall_entry()

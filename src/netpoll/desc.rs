@@ -1,0 +1,162 @@
+//! Poll descriptors: the [`PollDesc`] a runtime registers with each file descriptor, and how it
+//! travels through epoll's 64-bit data word together with a sequence [`Tag`] (Go's
+//! `taggedPointerPack`).
+
+#[cfg(doc)]
+use super::Netpoll;
+use core::sync::atomic::{AtomicUsize, Ordering};
+
+/// The sequence tag an event carried: the low [`TAG_BITS`] bits of the [`PollDesc`] sequence at
+/// the time of the registration it came from.
+///
+/// [`Netpoll::poll`] reports an event only if its tag matches the descriptor's sequence at that
+/// moment; a runtime that takes its own lock afterwards can check again with
+/// [`Tag::matches`], to detect a reuse that landed in between.
+///
+/// # How many reuses make a stale event look current
+///
+/// A tag has [`TAG_BITS`] bits: 13 on 64-bit targets, 32 on 32-bit ones. An event the kernel
+/// queued for one registration is taken for current if the descriptor's sequence moved on by a
+/// non-zero multiple of 2^`TAG_BITS` (8,192 on 64-bit, 2^32 on 32-bit) between the kernel queueing
+/// it and `poll` reading it; 1 to 2^`TAG_BITS` − 1 reuses in that window are always detected
+/// (`tests/adversary_netpoll.rs` checks both edges exactly). Go's `taggedPointer` keeps more on
+/// 64-bit (19 bits on linux/amd64 and arm64, from 48-bit addresses and 8-byte alignment; 11 on
+/// riscv64) and the same 32 on 32-bit targets. What a runtime does about it: hand its free
+/// descriptors out first in, first out from a pool, so that one descriptor comes back only after
+/// every other free one (8,192 reuses of one then need 8,192 times the pool's size in closes
+/// while the event waits unread), and treat a report as a hint, as it must any readiness that
+/// can be spurious: the I/O it then tries returns `EAGAIN` if the descriptor is not ready.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct Tag(u64);
+
+impl Tag {
+    /// The tag of `sequence`.
+    pub const fn of(sequence: usize) -> Tag {
+        Tag(sequence as u64 & TAG_MASK)
+    }
+
+    /// Whether `sequence` has this tag.
+    pub const fn matches(self, sequence: usize) -> bool {
+        Tag::of(sequence).0 == self.0
+    }
+
+    /// The tag bits.
+    pub const fn bits(self) -> u64 {
+        self.0
+    }
+}
+
+/// A poll descriptor: what the netpoller hands back when a registered descriptor is ready.
+///
+/// It must be `'static` (Go's `pollCache` never frees descriptors either); a runtime keeps a
+/// static pool of them and reuses them. When one is reused for another descriptor, the owner
+/// calls [`PollDesc::bump_sequence`] first: events still queued for the old registration then
+/// carry the old sequence and are dropped (Go's `fdseq`, bug #59545).
+///
+/// The epoll data word packs the descriptor's address with the low bits of its sequence (the
+/// tag). On 32-bit targets: address in the upper 32 bits, a full 32-bit tag in the lower. On
+/// 64-bit targets the address must lie below 2^57 (every Linux user address does, 5-level paging
+/// included; [`Netpoll::open`] checks) and the descriptor is 64-byte aligned, which leaves a
+/// 13-bit tag: a stale event is taken for current only if the descriptor was reused a multiple
+/// of 8192 times between the kernel queueing it and `poll` reading it (see [`Tag`] for what a
+/// runtime does about it).
+#[doc(alias = "pollDesc")]
+#[repr(align(64))]
+#[derive(Debug)]
+pub struct PollDesc {
+    sequence: AtomicUsize,
+    user_data: AtomicUsize,
+}
+
+impl Default for PollDesc {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl PollDesc {
+    /// A fresh descriptor: sequence 0, user data 0.
+    pub const fn new() -> PollDesc {
+        PollDesc {
+            sequence: AtomicUsize::new(0),
+            user_data: AtomicUsize::new(0),
+        }
+    }
+
+    /// The current sequence.
+    #[doc(alias = "fdseq")]
+    pub fn sequence(&self) -> usize {
+        self.sequence.load(Ordering::Acquire)
+    }
+
+    /// Moves to the next sequence (wrapping) and returns it: call this when the descriptor is
+    /// reused for another file descriptor, before registering it again.
+    pub fn bump_sequence(&self) -> usize {
+        self.sequence.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
+    }
+
+    /// Sets the sequence outright (for runtimes that keep their own counter).
+    pub fn set_sequence(&self, sequence: usize) {
+        self.sequence.store(sequence, Ordering::Release);
+    }
+
+    /// The tag of the current sequence, as the events of a registration made now will carry it.
+    pub fn tag(&self) -> Tag {
+        Tag::of(self.sequence())
+    }
+
+    /// The user data word: whatever the owner uses to find its task.
+    pub fn user_data(&self) -> usize {
+        self.user_data.load(Ordering::Acquire)
+    }
+
+    /// Sets the user data word.
+    pub fn set_user_data(&self, data: usize) {
+        self.user_data.store(data, Ordering::Release);
+    }
+}
+
+/// Bits of the sequence that travel with each event: 32 on 32-bit targets, 13 on 64-bit ones.
+pub const TAG_BITS: u32 = layout::TAG_BITS;
+
+#[cfg(target_pointer_width = "32")]
+mod layout {
+    pub const TAG_BITS: u32 = 32;
+    pub const ADDRESS_SHIFT: u32 = 32;
+    pub const ADDRESS_LIMIT_BITS: u32 = 32;
+}
+#[cfg(target_pointer_width = "64")]
+mod layout {
+    /// Addresses below 2^57; shifting left by 7 keeps them, and 64-byte alignment leaves
+    /// their 6 low bits zero, so the low 7 + 6 bits are free for the tag.
+    pub const ADDRESS_LIMIT_BITS: u32 = 57;
+    pub const ADDRESS_SHIFT: u32 = 64 - ADDRESS_LIMIT_BITS;
+    pub const TAG_BITS: u32 = ADDRESS_SHIFT + super::ALIGN_BITS;
+}
+use layout::{ADDRESS_LIMIT_BITS, ADDRESS_SHIFT};
+
+/// log2 of `PollDesc`'s alignment.
+#[cfg_attr(target_pointer_width = "32", allow(dead_code))]
+const ALIGN_BITS: u32 = core::mem::align_of::<PollDesc>().trailing_zeros();
+
+/// The tag bits of a sequence.
+const TAG_MASK: u64 = if TAG_BITS >= 64 {
+    u64::MAX
+} else {
+    (1u64 << TAG_BITS) - 1
+};
+
+/// The epoll data word for `pd` at `sequence`; `None` if the address does not fit.
+pub(crate) fn pack(pd: &'static PollDesc, sequence: usize) -> Option<u64> {
+    let address = pd as *const PollDesc as usize as u64;
+    if ADDRESS_LIMIT_BITS < 64 && address >> ADDRESS_LIMIT_BITS != 0 {
+        return None;
+    }
+    Some((address << ADDRESS_SHIFT) | (sequence as u64 & TAG_MASK))
+}
+
+/// The descriptor address and the tag a data word made by [`pack`] carries.
+pub(crate) fn unpack(data: u64) -> (usize, Tag) {
+    let address = (data >> ADDRESS_SHIFT) & !(core::mem::align_of::<PollDesc>() as u64 - 1);
+    (address as usize, Tag(data & TAG_MASK))
+}
