@@ -19,9 +19,10 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// queued for one registration is taken for current if the descriptor's sequence moved on by a
 /// non-zero multiple of 2^`TAG_BITS` (8,192 on 64-bit, 2^32 on 32-bit) between the kernel queueing
 /// it and `poll` reading it; 1 to 2^`TAG_BITS` − 1 reuses in that window are always detected
-/// (`tests/adversary_netpoll.rs` checks both edges exactly). Go's `taggedPointer` keeps more on
-/// 64-bit (19 bits on linux/amd64 and arm64, from 48-bit addresses and 8-byte alignment; 11 on
-/// riscv64) and the same 32 on 32-bit targets. What a runtime does about it: hand its free
+/// (`tests/adversary_tag.rs` checks both edges exactly). Go's `taggedPointer` keeps more on
+/// 64-bit (25 bits on linux/amd64 and arm64, from 48-bit addresses and the 512-byte alignment it
+/// requires of what it tags; 17 on riscv64; 19 and 11 in releases before that alignment) and the
+/// same 32 on 32-bit targets. What a runtime does about it: hand its free
 /// descriptors out first in, first out from a pool, so that one descriptor comes back only after
 /// every other free one (8,192 reuses of one then need 8,192 times the pool's size in closes
 /// while the event waits unread), and treat a report as a hint, as it must any readiness that

@@ -74,8 +74,10 @@
 //!   (`delay == 0`) never consumes it.
 //! - A non-blocking poll that overlaps a sleeper can take the wake's edge; it then puts it back
 //!   (`EPOLL_CTL_MOD`, which re-queues the still readable eventfd and wakes the sleeper), or, if
-//!   that fails, writes a fresh edge. That costs the non-blocking poll one more system call, which
-//!   is why Go's scheduler calls `netpoll(0)` only while no thread is blocked in `netpoll`: check
+//!   that fails, writes a fresh edge, before any of its callbacks runs. That costs the
+//!   non-blocking poll one more system call, and the sleeper's wake waits for that thread to make
+//!   it (two system calls after its wait, however long its callbacks run), which is why Go's
+//!   scheduler calls `netpoll(0)` only while no thread is blocked in `netpoll`: check
 //!   [`Netpoll::has_sleeper`] first and follow the same rule.
 //!
 //! The guarantee, under any single failure of any system call on the wake path, and whatever
