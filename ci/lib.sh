@@ -3,8 +3,7 @@
 #   the target table:  for_each_target, target_field (ci/targets, read by column name)
 #   scripts:           ci_trap (never end silently)
 #   building:          build_std_env, build_freestanding, build_reported, freestanding_path,
-#                      stripped_size,
-#                      newest_llvm_objdump
+#                      stripped_size, newest_llvm_objdump
 #   packages:          apt_install, apt_missing, qemu_suite, debian_mirror, apt_source_line,
 #                      apt_source_stanza
 
@@ -177,7 +176,8 @@ newest_llvm_objdump() {
 }
 
 # --- Packages -----------------------------------------------------------------------------------
-# Every apt-get of the scripts goes through apt_install. Suites the machine does not list
+# Every package the scripts install goes through apt_install (ci/kernels' apt-get download of
+# packages it unpacks, and its private apt state, aside). Suites the machine does not list
 # (bookworm-backports here; trixie and sid in ci/kernels' private apt state) are served by the
 # mirror the machine's own sources already use (debian_mirror), which may be a local one: no
 # mirror's name is written into this repository.
