@@ -97,11 +97,3 @@ pub(crate) const CLONE_FLAGS_ARG: usize = 0;
 pub(crate) const ENOSYS: u16 = 89;
 pub(crate) const ELOOP: u16 = 90;
 pub(crate) const ETIMEDOUT: u16 = 145;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}
