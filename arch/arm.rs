@@ -65,7 +65,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers (arch/arm/tools/syscall.tbl, EABI).

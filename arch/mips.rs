@@ -75,7 +75,7 @@ pub(crate) unsafe fn syscall6(
             options(preserves_flags),
         );
     }
-    crate::raw::split_flagged_result(ret, error_flag != 0)
+    super::split_flagged_result(ret, error_flag != 0)
 }
 
 // System-call numbers (arch/mips/kernel/syscalls/syscall_o32.tbl, offset 4000).

@@ -55,7 +55,7 @@ pub(crate) unsafe fn syscall6(
         );
     }
     const CR0_SUMMARY_OVERFLOW: usize = 0x1000_0000;
-    crate::raw::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
+    super::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
 }
 
 // System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl, 64-bit entries).

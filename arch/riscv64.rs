@@ -75,7 +75,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).

@@ -39,7 +39,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers (arch/s390/kernel/syscalls/syscall.tbl, 64-bit entries).

@@ -41,7 +41,7 @@ pub(crate) unsafe fn syscall6(
         // SAFETY: the caller vouches for the call.
         unsafe { syscall6_cold(num, a1, a2, a3, a4, a5, a6) }
     };
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 /// The vDSO's entry path (see the ABI above); returns eax.
@@ -376,7 +376,7 @@ mod kernel_copy {
         a5: usize,
     ) -> Option<usize> {
         // SAFETY: the caller vouches for the call.
-        match crate::raw::split_negated_result(unsafe { int80(num, a1, a2, a3, a4, a5, 0) }) {
+        match crate::arch::split_negated_result(unsafe { int80(num, a1, a2, a3, a4, a5, 0) }) {
             (value, 0) => Some(value),
             _ => None,
         }
