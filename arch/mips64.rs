@@ -3,6 +3,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: MIPS's own (mips_values.rs).
+pub(crate) use super::mips_values::*;
+
 // System-call ABI, Linux MIPS n64 (sources: arch/mips/kernel/scall64-n64.S, handle_sys64;
 // arch/mips/kernel/entry.S and arch/mips/include/asm/stackframe.h, the return path;
 // arch/mips/kernel/signal.c, the restart logic):
@@ -87,13 +90,3 @@ pub(crate) const SYS_DUP3: usize = 5286;
 pub(crate) const SYS_PIPE2: usize = 5287;
 pub(crate) const SYS_PRLIMIT64: usize = 5297;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 5441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x80;
-pub(crate) const SIGCHLD: u32 = 18;
-pub(crate) const RLIMIT_NOFILE: u32 = 5;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 89;
-pub(crate) const ELOOP: u16 = 90;
-pub(crate) const ETIMEDOUT: u16 = 145;

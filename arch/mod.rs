@@ -1,5 +1,6 @@
 //! The architecture layer: the file of the target's system-call ABI (its stub, registers, error
-//! rule and numbers), and what every ABI shares: the two error rules.
+//! rule and numbers), and what every ABI shares: the two error rules and the values most of them
+//! agree on (`values.rs`, which MIPS and s390x override).
 //!
 //! `crate::raw` is the documented public view of what this exports.
 
@@ -35,6 +36,16 @@ compile_error!(
 #[cfg_attr(target_arch = "s390x", path = "s390x.rs")]
 mod abi;
 pub(crate) use abi::*;
+
+// The values that differ between architectures: MIPS's own, and the ones the others share. Where
+// an architecture overrides one (MIPS most, s390x one), the shared one is unused.
+#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+mod mips_values;
+#[cfg_attr(
+    any(target_arch = "mips", target_arch = "mips64", target_arch = "s390x"),
+    allow(dead_code)
+)]
+mod values;
 
 /// Go's rule for the architectures whose kernel returns `-errno` in the result register: a
 /// result in `-4095..=-1` is an error.

@@ -3,6 +3,9 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+// The values that differ between architectures: as most have them (values.rs).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux i386, entered one of two ways with the same registers:
 // - number: eax; arguments: ebx, ecx, edx, esi, edi, ebp; return: eax; error: eax in
 //   -4095..=-1 holds -errno (arch/x86/entry/entry_64_compat.S, the comments above each entry)
@@ -592,13 +595,3 @@ pub(crate) const SYS_DUP3: usize = 330;
 pub(crate) const SYS_PIPE2: usize = 331;
 pub(crate) const SYS_PRLIMIT64: usize = 340;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
