@@ -43,7 +43,7 @@ pub(crate) unsafe fn syscall6(
 ) -> (usize, usize) {
     let entry = VSYSCALL.load(Ordering::Relaxed);
     let ret = if entry > NO_VSYSCALL {
-        // SAFETY: `entry` is __kernel_vsyscall, from one of the sources listed at `VSYSCALL`;
+        // SAFETY: `entry` is __kernel_vsyscall, from a source listed at `VSYSCALL` (x86/vdso.rs);
         // the caller vouches for the call itself.
         unsafe { vsyscall(entry, num, a1, a2, a3, a4, a5, a6) }
     } else {
