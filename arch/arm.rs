@@ -3,6 +3,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: as most have them (values.rs).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux Arm EABI (sources: arch/arm/kernel/entry-common.S, vector_swi and
 // ret_fast_syscall; arch/arm/kernel/entry-header.S, restore_user_regs):
 // - instruction: `svc 0` (in Arm and in Thumb state; vector_swi, EABI: the immediate is ignored)
@@ -65,7 +68,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers (arch/arm/tools/syscall.tbl, EABI).
@@ -87,21 +90,3 @@ pub(crate) const SYS_DUP3: usize = 358;
 pub(crate) const SYS_PIPE2: usize = 359;
 pub(crate) const SYS_PRLIMIT64: usize = 369;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8 as EABI aligns `u64`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

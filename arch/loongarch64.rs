@@ -2,6 +2,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: as most have them (values.rs).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux LoongArch64 (sources: arch/loongarch/kernel/entry.S, handle_syscall;
 // arch/loongarch/kernel/syscall.c, do_syscall):
 // - instruction: `syscall 0` (entry.S: handle_syscall is the SYSCALL exception's handler)
@@ -47,28 +50,10 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).
 #[path = "generic/unistd.rs"]
 mod unistd;
 pub(crate) use unistd::*;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

@@ -3,6 +3,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: MIPS's own (mips_values.rs).
+pub(crate) use super::mips_values::*;
+
 // System-call ABI, Linux MIPS o32 (sources: arch/mips/kernel/scall32-o32.S, handle_sys;
 // arch/mips/kernel/entry.S and arch/mips/include/asm/stackframe.h, the return path;
 // arch/mips/kernel/signal.c, the restart logic):
@@ -75,7 +78,7 @@ pub(crate) unsafe fn syscall6(
             options(preserves_flags),
         );
     }
-    crate::raw::split_flagged_result(ret, error_flag != 0)
+    super::split_flagged_result(ret, error_flag != 0)
 }
 
 // System-call numbers (arch/mips/kernel/syscalls/syscall_o32.tbl, offset 4000).
@@ -97,21 +100,3 @@ pub(crate) const SYS_DUP3: usize = 4327;
 pub(crate) const SYS_PIPE2: usize = 4328;
 pub(crate) const SYS_PRLIMIT64: usize = 4338;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 4441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x80;
-pub(crate) const SIGCHLD: u32 = 18;
-pub(crate) const RLIMIT_NOFILE: u32 = 5;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 89;
-pub(crate) const ELOOP: u16 = 90;
-pub(crate) const ETIMEDOUT: u16 = 145;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8 as o32 aligns `u64`.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

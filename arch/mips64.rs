@@ -3,6 +3,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: MIPS's own (mips_values.rs).
+pub(crate) use super::mips_values::*;
+
 // System-call ABI, Linux MIPS n64 (sources: arch/mips/kernel/scall64-n64.S, handle_sys64;
 // arch/mips/kernel/entry.S and arch/mips/include/asm/stackframe.h, the return path;
 // arch/mips/kernel/signal.c, the restart logic):
@@ -65,7 +68,7 @@ pub(crate) unsafe fn syscall6(
             options(preserves_flags),
         );
     }
-    crate::raw::split_flagged_result(ret, error_flag != 0)
+    super::split_flagged_result(ret, error_flag != 0)
 }
 
 // System-call numbers (arch/mips/kernel/syscalls/syscall_n64.tbl, offset 5000).
@@ -87,21 +90,3 @@ pub(crate) const SYS_DUP3: usize = 5286;
 pub(crate) const SYS_PIPE2: usize = 5287;
 pub(crate) const SYS_PRLIMIT64: usize = 5297;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 5441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x80;
-pub(crate) const SIGCHLD: u32 = 18;
-pub(crate) const RLIMIT_NOFILE: u32 = 5;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 89;
-pub(crate) const ELOOP: u16 = 90;
-pub(crate) const ETIMEDOUT: u16 = 145;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

@@ -3,6 +3,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: as most have them (values.rs).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux PowerPC64 (`sc`, not the newer `scv`; sources: Documentation/arch/
 // powerpc/syscall64-abi.rst; arch/powerpc/kernel/interrupt_64.S, system_call_common and its exit;
 // arch/powerpc/kernel/interrupt.c, syscall_exit_prepare):
@@ -55,7 +58,7 @@ pub(crate) unsafe fn syscall6(
         );
     }
     const CR0_SUMMARY_OVERFLOW: usize = 0x1000_0000;
-    crate::raw::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
+    super::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
 }
 
 // System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl, 64-bit entries).
@@ -77,21 +80,3 @@ pub(crate) const SYS_DUP3: usize = 316;
 pub(crate) const SYS_PIPE2: usize = 317;
 pub(crate) const SYS_PRLIMIT64: usize = 325;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

@@ -2,6 +2,10 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: as most have them (values.rs), but for
+// `CLONE_FLAGS_ARG` (at the end).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux s390x (sources: arch/s390/kernel/entry.S, system_call; arch/s390/
 // kernel/syscall.c, __do_syscall):
 // - instruction: `svc 0` (the number is then taken from r1, which works for every number;
@@ -39,7 +43,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers (arch/s390/kernel/syscalls/syscall.tbl, 64-bit entries).
@@ -62,21 +66,6 @@ pub(crate) const SYS_EPOLL_CREATE1: usize = 327;
 pub(crate) const SYS_PRLIMIT64: usize = 334;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
 
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-/// s390 is CLONE_BACKWARDS2: clone(stack, flags, parent_tid, child_tid, tls).
+/// `clone`'s argument order, unlike values.rs: s390 is CLONE_BACKWARDS2, clone(stack, flags,
+/// parent_tid, child_tid, tls).
 pub(crate) const CLONE_FLAGS_ARG: usize = 1;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
-
-/// The kernel's `struct epoll_event`: 16 bytes, `data` aligned to 8.
-#[repr(C)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

@@ -2,6 +2,9 @@
 
 use core::arch::asm;
 
+// The values that differ between architectures: as most have them (values.rs).
+pub(crate) use super::values::*;
+
 // System-call ABI, Linux x86-64 (sources: arch/x86/entry/entry_64.S, entry_SYSCALL_64 and its
 // "Registers on entry" comment; arch/x86/entry/syscall_64.c, do_syscall_64):
 // - instruction: `syscall`
@@ -40,7 +43,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    crate::raw::split_negated_result(ret)
+    super::split_negated_result(ret)
 }
 
 // System-call numbers (arch/x86/entry/syscalls/syscall_64.tbl).
@@ -62,21 +65,3 @@ pub(crate) const SYS_DUP3: usize = 292;
 pub(crate) const SYS_PIPE2: usize = 293;
 pub(crate) const SYS_PRLIMIT64: usize = 302;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
-
-// Values that differ between architectures.
-pub(crate) const EFD_NONBLOCK: u32 = 0x800;
-pub(crate) const SIGCHLD: u32 = 17;
-pub(crate) const RLIMIT_NOFILE: u32 = 7;
-pub(crate) const KERNEL_SIGSET_SIZE: usize = 8;
-pub(crate) const CLONE_FLAGS_ARG: usize = 0;
-pub(crate) const ENOSYS: u16 = 38;
-pub(crate) const ELOOP: u16 = 40;
-pub(crate) const ETIMEDOUT: u16 = 110;
-
-/// The kernel's `struct epoll_event`: packed, 12 bytes (the one architecture where it is).
-#[repr(C, packed)]
-#[derive(Clone, Copy)]
-pub struct EpollEvent {
-    pub(crate) events: u32,
-    pub(crate) data: u64,
-}

@@ -1,9 +1,8 @@
 //! Flags and structures of the epoll and eventfd interfaces.
 
 use crate::arch;
-use crate::Errno;
-
-pub use crate::arch::EpollEvent;
+use crate::errno::Errno;
+use crate::raw::KERNEL_SIGSET_SIZE;
 
 /// `eventfd2` flag: close on exec (`O_CLOEXEC`).
 pub const EFD_CLOEXEC: u32 = 0x80000;
@@ -39,6 +38,17 @@ pub const EPOLLEXCLUSIVE: u32 = 1 << 28;
 pub const EPOLLONESHOT: u32 = 1 << 30;
 /// Edge-triggered.
 pub const EPOLLET: u32 = 1 << 31;
+
+/// The kernel's `struct epoll_event` (include/uapi/linux/eventpoll.h): 16 bytes with `data`
+/// aligned to 8 (32-bit Arm EABI and MIPS o32 align `u64` to 8), but 12 bytes on x86_64, where the
+/// kernel declares it packed (`EPOLL_PACKED`), and on i386, which aligns `u64` to 4.
+#[repr(C)]
+#[cfg_attr(target_arch = "x86_64", repr(packed))]
+#[derive(Clone, Copy)]
+pub struct EpollEvent {
+    events: u32,
+    data: u64,
+}
 
 impl EpollEvent {
     /// An event with `events` bits and a 64-bit user `data` word.
@@ -119,7 +129,7 @@ impl SigSet {
     fn position(signal: u32) -> Result<(usize, usize), Errno> {
         let index = signal.checked_sub(1).ok_or(Errno::EINVAL)? as usize;
         let word = index / usize::BITS as usize;
-        if word >= SigSet::WORDS || index >= crate::raw::KERNEL_SIGSET_SIZE * 8 {
+        if word >= SigSet::WORDS || index >= KERNEL_SIGSET_SIZE * 8 {
             return Err(Errno::EINVAL);
         }
         Ok((word, index % usize::BITS as usize))

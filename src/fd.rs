@@ -13,9 +13,21 @@
 //! (`#[repr(transparent)]` over the descriptor number); only std's niche for `-1` is missing, so
 //! `Option<OwnedFd>` is 8 bytes rather than 4 there.
 
+use crate::errno::Errno;
+use crate::raw::{self, syscall6};
+
 /// A file descriptor number, as the kernel and Go's runtime (`int32`) see it. Holding one
 /// grants nothing: see [`BorrowedFd`] and [`OwnedFd`].
 pub type RawFd = i32;
+
+/// The `close` system call on a number whose ownership the caller has given up: for
+/// [`crate::close`], for [`OwnedFd`]'s `Drop` (without the `std` feature), and for descriptors
+/// kept as bare numbers.
+#[inline]
+pub(crate) fn close_number(fd: RawFd) -> Result<(), Errno> {
+    // SAFETY: close takes one integer and touches no memory; the callers own `fd` and give it up.
+    Errno::result(unsafe { syscall6(raw::SYS_CLOSE, fd as usize, 0, 0, 0, 0, 0) }).map(|_| ())
+}
 
 #[cfg(feature = "std")]
 pub use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
@@ -25,7 +37,7 @@ pub use own::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 
 #[cfg(not(feature = "std"))]
 mod own {
-    use super::RawFd;
+    use super::{close_number, RawFd};
     use core::fmt;
     use core::marker::PhantomData;
     use core::mem::ManuallyDrop;
@@ -74,7 +86,7 @@ mod own {
         /// see it).
         #[inline]
         fn drop(&mut self) {
-            crate::wrappers::close_raw(self.fd);
+            let _ = close_number(self.fd);
         }
     }
 

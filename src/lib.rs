@@ -47,43 +47,8 @@
     clippy::indexing_slicing
 )]
 
-cfg_if::cfg_if! {
-    if #[cfg(not(target_os = "linux"))] {
-        compile_error!("rawpoll talks to the Linux kernel and builds only for target_os = \"linux\"");
-    } else if #[cfg(target_arch = "x86")] {
-        #[path = "../arch/x86.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "x86_64")] {
-        #[path = "../arch/x86_64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "arm")] {
-        #[path = "../arch/arm.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "aarch64")] {
-        #[path = "../arch/aarch64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "loongarch64")] {
-        #[path = "../arch/loongarch64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "mips")] {
-        #[path = "../arch/mips.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "mips64")] {
-        #[path = "../arch/mips64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "powerpc64")] {
-        #[path = "../arch/powerpc64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "riscv64")] {
-        #[path = "../arch/riscv64.rs"]
-        mod arch;
-    } else if #[cfg(target_arch = "s390x")] {
-        #[path = "../arch/s390x.rs"]
-        mod arch;
-    } else {
-        compile_error!("rawpoll supports the Linux architectures Go supports: x86, x86_64, arm, aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x");
-    }
-}
+#[path = "../arch/mod.rs"]
+mod arch;
 
 #[cfg(any(test, feature = "std"))]
 extern crate std;

@@ -1,7 +1,8 @@
 //! The raw layer: one system-call stub per architecture, and the per-architecture numbers.
 //!
-//! Everything here is a thin, documented view of `arch/<arch>.rs`; the values differ between
-//! architectures, the names and meanings do not.
+//! Everything here is a thin, documented view of `arch/` (the file of the target's ABI, and the
+//! values it shares with others); the values differ between architectures, the names and meanings
+//! do not.
 
 use crate::arch;
 
@@ -68,7 +69,7 @@ pub unsafe fn syscall6(
 #[inline]
 pub unsafe fn init_from_stack(sp: *const usize) {
     // SAFETY: the caller's promise.
-    unsafe { entry::init_from_stack(sp) }
+    unsafe { arch::init_from_stack(sp) }
 }
 
 /// Like [`init_from_stack`], from the auxiliary vector itself (for a runtime that has already
@@ -81,7 +82,7 @@ pub unsafe fn init_from_stack(sp: *const usize) {
 #[inline]
 pub unsafe fn use_auxv(auxv: *const usize) {
     // SAFETY: the caller's promise.
-    unsafe { entry::use_auxv(auxv) }
+    unsafe { arch::use_auxv(auxv) }
 }
 
 /// On 32-bit x86, the address of the vDSO's `__kernel_vsyscall` that [`syscall6`] calls, or
@@ -91,7 +92,7 @@ pub unsafe fn use_auxv(auxv: *const usize) {
 /// where). Always `None` on other architectures.
 #[inline]
 pub fn vsyscall_entry() -> Option<usize> {
-    entry::vsyscall_entry()
+    arch::vsyscall_entry()
 }
 
 /// Chooses how [`syscall6`] enters the kernel on 32-bit x86: `None` forces `int $0x80` (for
@@ -105,66 +106,7 @@ pub fn vsyscall_entry() -> Option<usize> {
 #[inline]
 pub unsafe fn set_vsyscall_entry(address: Option<usize>) {
     // SAFETY: the caller's promise.
-    unsafe { entry::set_vsyscall_entry(address) }
-}
-
-cfg_if::cfg_if! {
-    if #[cfg(target_arch = "x86")] {
-        use arch as entry;
-    } else {
-        /// The architectures whose only way into the kernel is their trap instruction.
-        mod entry {
-            #[inline(always)]
-            pub(super) unsafe fn init_from_stack(_: *const usize) {}
-            #[inline(always)]
-            pub(super) unsafe fn use_auxv(_: *const usize) {}
-            #[inline(always)]
-            pub(super) fn vsyscall_entry() -> Option<usize> {
-                None
-            }
-            #[inline(always)]
-            pub(super) unsafe fn set_vsyscall_entry(_: Option<usize>) {}
-        }
-    }
-}
-
-/// Go's rule for the architectures whose kernel returns `-errno` in the result register: a
-/// result in `-4095..=-1` is an error.
-#[inline(always)]
-#[cfg_attr(
-    any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64"
-    ),
-    allow(dead_code)
-)]
-pub(crate) fn split_negated_result(ret: usize) -> (usize, usize) {
-    const MAX_ERRNO: usize = 4095;
-    if ret > usize::MAX - MAX_ERRNO {
-        (usize::MAX, ret.wrapping_neg())
-    } else {
-        (ret, 0)
-    }
-}
-
-/// The rule for the architectures that flag an error out of band (MIPS `a3`, PowerPC `cr0.SO`)
-/// and then return the positive errno in the result register.
-#[inline(always)]
-#[cfg_attr(
-    not(any(
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64"
-    )),
-    allow(dead_code)
-)]
-pub(crate) fn split_flagged_result(ret: usize, failed: bool) -> (usize, usize) {
-    if failed {
-        (usize::MAX, ret)
-    } else {
-        (ret, 0)
-    }
+    unsafe { arch::set_vsyscall_entry(address) }
 }
 
 /// `read(2)`.

@@ -4,9 +4,10 @@
 //! [`OwnedFd`] (see [`crate::fd`]). Slices are passed with their own length, never more; a length
 //! the kernel cannot take is clamped, never widened.
 
-use crate::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
+use crate::errno::Errno;
+use crate::event::{EpollEvent, SigSet, Timespec};
+use crate::fd::{close_number, AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use crate::raw::{self, syscall6};
-use crate::{EpollEvent, Errno, SigSet, Timespec};
 use core::mem::{size_of, MaybeUninit};
 use core::ptr;
 use core::slice;
@@ -286,20 +287,6 @@ pub fn write(fd: impl AsFd, buf: &[u8]) -> Result<usize, Errno> {
 #[inline]
 pub fn close(fd: OwnedFd) -> Result<(), Errno> {
     close_number(fd.into_raw_fd())
-}
-
-/// Closes `fd` for [`OwnedFd`]'s `Drop`, ignoring the result.
-#[cfg(not(feature = "std"))]
-#[inline]
-pub(crate) fn close_raw(fd: RawFd) {
-    let _ = close_number(fd);
-}
-
-/// The `close` system call on a number whose ownership the caller has given up.
-#[inline]
-pub(crate) fn close_number(fd: RawFd) -> Result<(), Errno> {
-    // SAFETY: close takes one integer and touches no memory; the callers own `fd` and give it up.
-    Errno::result(unsafe { syscall6(raw::SYS_CLOSE, fd as usize, 0, 0, 0, 0, 0) }).map(|_| ())
 }
 
 /// `pipe2(flags)`: returns `(read_end, write_end)`.

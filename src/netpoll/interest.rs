@@ -2,7 +2,7 @@
 
 #[cfg(doc)]
 use super::Netpoll;
-use crate::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP};
+use crate::event::{EPOLLERR, EPOLLET, EPOLLHUP, EPOLLIN, EPOLLONESHOT, EPOLLOUT, EPOLLRDHUP};
 
 /// What a registration asks to be told about: the event bits [`Netpoll::open_with`] and
 /// [`Netpoll::modify`] register, always edge-triggered unless [`Interest::level_triggered`] says

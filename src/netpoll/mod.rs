@@ -97,16 +97,16 @@ mod wake;
 pub use desc::{PollDesc, Tag, TAG_BITS};
 pub use interest::{Interest, Ready};
 
+use crate::errno::Errno;
 use crate::event::{
     EpollEvent, Timespec, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLET, EPOLLIN, EPOLL_CLOEXEC,
     EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD,
 };
-use crate::fd::{AsFd, BorrowedFd, IntoRawFd, RawFd};
+use crate::fd::{close_number, AsFd, BorrowedFd, IntoRawFd, RawFd};
 use crate::wrappers::{
-    close_number, epoll_create1, epoll_ctl, epoll_pwait2_uninit, epoll_pwait_uninit, eventfd,
-    eventfd_read, eventfd_write,
+    epoll_create1, epoll_ctl, epoll_pwait2_uninit, epoll_pwait_uninit, eventfd, eventfd_read,
+    eventfd_write,
 };
-use crate::Errno;
 use core::mem::MaybeUninit;
 use core::slice;
 use core::sync::atomic::{AtomicI32, AtomicU8, Ordering};

@@ -41,7 +41,8 @@
 
 use super::wake::{self, WakePath, IDLE, WAKE_DATA};
 use super::{desc, poll_on, PollDesc, EVENTS_PER_POLL};
-use crate::{EpollEvent, Errno, EPOLLIN, EPOLLOUT};
+use crate::errno::Errno;
+use crate::event::{EpollEvent, EPOLLIN, EPOLLOUT};
 use core::cell::Cell;
 use core::mem::MaybeUninit;
 use std::collections::HashSet;

@@ -18,7 +18,8 @@
 #[cfg(doc)]
 use super::Netpoll;
 use super::EVENTS_PER_POLL;
-use crate::{EpollEvent, Errno};
+use crate::errno::Errno;
+use crate::event::EpollEvent;
 use core::mem::MaybeUninit;
 use core::sync::atomic::{AtomicU32, AtomicU8, Ordering};
 
