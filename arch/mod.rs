@@ -4,37 +4,46 @@
 //!
 //! `crate::raw` is the documented public view of what this exports.
 
-#[cfg(not(all(
-    target_os = "linux",
-    any(
-        target_arch = "x86",
-        target_arch = "x86_64",
-        target_arch = "arm",
-        target_arch = "aarch64",
-        target_arch = "loongarch64",
-        target_arch = "mips",
-        target_arch = "mips64",
-        target_arch = "powerpc64",
-        target_arch = "riscv64",
-        target_arch = "s390x"
-    )
-)))]
-compile_error!(
-    "rawpoll talks to the Linux kernel on the architectures Go supports: x86, x86_64, arm, \
-     aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x"
-);
-
-#[cfg_attr(target_arch = "x86", path = "x86.rs")]
-#[cfg_attr(target_arch = "x86_64", path = "x86_64.rs")]
-#[cfg_attr(target_arch = "arm", path = "arm.rs")]
-#[cfg_attr(target_arch = "aarch64", path = "aarch64.rs")]
-#[cfg_attr(target_arch = "loongarch64", path = "loongarch64.rs")]
-#[cfg_attr(target_arch = "mips", path = "mips.rs")]
-#[cfg_attr(target_arch = "mips64", path = "mips64.rs")]
-#[cfg_attr(target_arch = "powerpc64", path = "powerpc64.rs")]
-#[cfg_attr(target_arch = "riscv64", path = "riscv64.rs")]
-#[cfg_attr(target_arch = "s390x", path = "s390x.rs")]
-mod abi;
+cfg_if::cfg_if! {
+    if #[cfg(not(target_os = "linux"))] {
+        compile_error!("rawpoll talks to the Linux kernel and builds only for target_os = \"linux\"");
+    } else if #[cfg(target_arch = "x86")] {
+        #[path = "x86.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "x86_64")] {
+        #[path = "x86_64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "arm")] {
+        #[path = "arm.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "aarch64")] {
+        #[path = "aarch64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "loongarch64")] {
+        #[path = "loongarch64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "mips")] {
+        #[path = "mips.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "mips64")] {
+        #[path = "mips64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "powerpc64")] {
+        #[path = "powerpc64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "riscv64")] {
+        #[path = "riscv64.rs"]
+        mod abi;
+    } else if #[cfg(target_arch = "s390x")] {
+        #[path = "s390x.rs"]
+        mod abi;
+    } else {
+        compile_error!(
+            "rawpoll talks to the Linux kernel on the architectures Go supports: x86, x86_64, \
+             arm, aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x"
+        );
+    }
+}
 pub(crate) use abi::*;
 
 // The values that differ between architectures: MIPS's own, and the ones the others share. Where
