@@ -1,4 +1,4 @@
-//! Issue 12: faults injected into the real system calls of the netpoller and its wrappers.
+//! Faults injected into the real system calls of the netpoller and its wrappers.
 //!
 //! `common/seccomp.rs` filters chosen threads with seccomp user notification: a supervisor
 //! thread fails chosen calls with an errno, or holds a call in flight while other threads act.
@@ -517,7 +517,7 @@ fn wake_write_failing_twice_returns_the_error_and_keeps_the_wake_pending() {
     }
 }
 
-/// Issue 12, defect 2: a wake coalesced behind a write in flight. Thread A's wake writes for
+/// A wake coalesced behind a write in flight. Thread A's wake writes for
 /// the sleeper and its write is held in flight; thread B's wake finds it and returns `Ok`
 /// without a system call; A's write then fails (`EBADF`, `EINVAL`). A tries once more, returns
 /// `Ok`, and the sleeper wakes: B's `Ok` was kept. (The old library returned A's error, dropped
@@ -741,7 +741,7 @@ fn poll_wait_errors_are_returned_and_a_pending_wake_survives_them() {
 
 static REPORTED: PollDesc = PollDesc::new();
 
-/// Issue 12, defect 1: a non-blocking poll takes the wake's edge from a sleeper (held in its
+/// A non-blocking poll takes the wake's edge from a sleeper (held in its
 /// wait by the supervisor, so the edge is certainly left for the `poll(0)`), and its re-arm
 /// (`EPOLL_CTL_MOD` of the eventfd) fails once with `ENOMEM` or `ENOENT`. A fresh write repairs
 /// it: `poll(0)` returns `Ok`, and the sleeper wakes. (The old library dropped the wake and
@@ -926,7 +926,7 @@ fn stop_sleeper(np: &Netpoll, stop: &AtomicBool) {
     rescue(np);
 }
 
-/// Defect 1 with a real race: a sleeper truly asleep in the kernel, and a thread that wakes
+/// The stolen edge (above) with a real race: a sleeper truly asleep in the kernel, and a thread that wakes
 /// it and at once polls with 0, with every re-arm failing (`ENOMEM`). Whoever takes the edge,
 /// the sleeper returns in every round, and every edge the `poll(0)` took cost exactly one fresh
 /// write: writes = rounds + re-arms, and the eventfd counter counts them all.
@@ -970,7 +970,7 @@ fn rearm_always_failing_racing_a_real_sleeper() {
     );
 }
 
-/// Defect 2 with a real race: in each round a filtered waker, whose every first write attempt
+/// The coalesced wake (above) with a real race: in each round a filtered waker, whose every first write attempt
 /// fails (`EBADF`) and every second succeeds, and an unfiltered waker wake a sleeper truly
 /// asleep in the kernel at the same moment. Every wake returns `Ok` and the sleeper returns in
 /// every round; the filtered waker's writes come in pairs.

@@ -1,4 +1,5 @@
-//! Issue 5, item 1: model-based fuzzing of [`Netpoll`].
+//! Model-based fuzzing of [`Netpoll`]: random sequences of operations checked against a model,
+//! to find the sequences no hand-written test thought of.
 //!
 //! proptest generates sequences of operations (init, reset, open, close, reuse a descriptor by
 //! bumping its sequence, reuse an fd number while the old file stays registered, write to or

@@ -1,4 +1,4 @@
-//! Issue 5, item 6 on the host: the raw layer and the wrappers given bad pointers (`EFAULT`),
+//! The raw layer's error paths on the host, so that bad input is an errno, never a crash: the raw layer and the wrappers given bad pointers (`EFAULT`),
 //! unknown system-call numbers (`ENOSYS`) and invalid descriptors (`EBADF`), and an
 //! uninitialised or torn-down `Netpoll` (`EBADF`, never a crash). The freestanding `hardening`
 //! binary runs the same cases on every target.

@@ -303,7 +303,7 @@ fn blocking_poll_is_woken_from_another_thread() {
     // The eventfd counts writes (it is edge-triggered and never read by a poll): one so far,
     // since a thread slept.
     assert_eq!(writes(&np), 1);
-    // Issue 10: with nobody asleep a wake makes no system call (it used to write a second
+    // With nobody asleep a wake makes no system call (it used to write a second
     // time); the same thread's next poll(-1) sees it pending and returns at once.
     assert!(!np.has_sleeper());
     assert_eq!(np.wake(), Ok(()));
@@ -317,7 +317,7 @@ fn blocking_poll_is_woken_from_another_thread() {
     assert_eq!(writes(&np), 2);
 }
 
-/// 8 threads released together call `wake()`, `CYCLES` times. Issue 10's exact counts: with a
+/// 8 threads released together call `wake()`, `CYCLES` times. The exact counts: with a
 /// thread blocked in `poll(-1)` exactly one of them writes (the others find the wake pending);
 /// with nobody asleep none does, and the next `poll(-1)` still returns at once.
 #[test]
@@ -373,7 +373,7 @@ fn concurrent_wakes_write_the_eventfd_once_per_cycle() {
 fn non_blocking_poll_never_consumes_a_pending_wake() {
     let _serial = serial();
     let np = Arc::new(ready_netpoll());
-    // Issue 10: nobody sleeps, so none of these wakes writes the eventfd (it used to count 1,
+    // Nobody sleeps, so none of these wakes writes the eventfd (it used to count 1,
     // 2, 3 below); the pending flag alone carries the wake to the next blocking poll.
     assert_eq!(np.wake(), Ok(()));
     for _ in 0..3 {
@@ -611,7 +611,7 @@ fn no_sequence_makes_a_descriptor_look_like_the_wake_eventfd() {
         pd.set_user_data(i);
         let fd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).unwrap();
         np.open(&fd, pd).unwrap();
-        // Issue 10: nobody slept when wake() ran, so it wrote nothing (it used to write once,
+        // Nobody slept when wake() ran, so it wrote nothing (it used to write once,
         // which put the wake's event in every batch below). An edge written here from outside
         // puts it back in the same batch as the descriptor's event.
         common::raw_eventfd_write(np.raw_wake_fd(), 1).unwrap();

@@ -1,12 +1,13 @@
-//! The freestanding subset of issue 5 (hardening), run on every target under qemu-user:
+//! The hardening tests that need no std, run on every target under qemu-user, so that every
+//! target's stubs and poller fail cleanly where the host tests check only the host's:
 //!
-//! - item 3: `RLIMIT_NOFILE` lowered (raw `prlimit64`) so that each of `init`'s descriptor
+//! - descriptor exhaustion: `RLIMIT_NOFILE` lowered (raw `prlimit64`) so that each of `init`'s descriptor
 //!   steps fails in turn: `EMFILE`, the number of open descriptors unchanged, and the paths that
 //!   open nothing still work at a limit with no room left;
-//! - item 4: the wake eventfd's counter at `0xfffffffffffffffe`: a `wake` with nobody asleep
+//! - saturation: the wake eventfd's counter at `0xfffffffffffffffe`: a `wake` with nobody asleep
 //!   leaves it alone, a `wake` for a sleeper reads it back to zero and writes one edge, and the
 //!   sleeper returns;
-//! - item 6: the raw layer given bad pointers (`EFAULT`), unknown numbers (`ENOSYS`) and
+//! - raw errors: the raw layer given bad pointers (`EFAULT`), unknown numbers (`ENOSYS`) and
 //!   invalid descriptors (`EBADF`), beyond what the conformance runner checks;
 //! - fork-based wake storms on one poller in shared memory (`rawpoll_freestanding::share`):
 //!   children share its atomics and descriptors as threads would; with nobody asleep their wakes
@@ -44,7 +45,7 @@ static EVENT: PollDesc = PollDesc::new();
 
 fn main() -> i32 {
     let mut c = Checker::new();
-    print("rawpoll hardening (freestanding subset of issue 5)\n");
+    print("rawpoll hardening (freestanding)\n");
     raw_cases(&mut c);
     exhaustion(&mut c);
     saturation(&mut c);
