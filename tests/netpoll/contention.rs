@@ -20,6 +20,7 @@
 //! mips have no 64-bit atomics. Under emulation (`RAWPOLL_EMULATED`) the counts of wakes are
 //! divided by `RAWPOLL_EMULATED_SCALE` (default 10).
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use rawpoll::netpoll::Netpoll;

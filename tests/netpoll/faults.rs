@@ -16,11 +16,12 @@
 //! seccomp can inject any errno into any call; which of them the kernel can really return is
 //! said at each test (see the README's "Fault injection" section).
 //!
-//! Output: one `fault:` line per injected errno, `cargo test --test hardening_faults --
+//! Output: one `fault:` line per injected errno, `cargo test --test netpoll_faults --
 //! --nocapture` prints them (the README's table sums them).
 
+#[path = "../common/mod.rs"]
 mod common;
-#[path = "common/seccomp.rs"]
+#[path = "../common/seccomp.rs"]
 mod seccomp;
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
@@ -587,7 +588,7 @@ fn coalesced_wake_behind_a_failing_write_still_wakes_the_sleeper() {
 /// pending waits with timeout 0 and retries it too. Exact wait counts.
 ///
 /// Real: `EINTR` for a blocking wait (a signal handler without `SA_RESTART`; see
-/// `hardening_signals.rs`). A wait with timeout 0 never sleeps, and the kernel checks for
+/// `signals.rs`). A wait with timeout 0 never sleeps, and the kernel checks for
 /// signals only before sleeping, so `poll(0)` cannot really get it.
 #[test]
 fn poll_wait_eintr_in_each_delay_mode() {

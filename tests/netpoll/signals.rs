@@ -13,6 +13,7 @@
 //!
 //! One test in this file: the handler is process-wide.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use rawpoll::netpoll::{Netpoll, PollDesc};

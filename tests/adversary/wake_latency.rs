@@ -21,12 +21,13 @@
 //! back, ends the next blocking poll.
 #![deny(unsafe_code)]
 
-#[path = "common/adversary.rs"]
+#[path = "../common/adversary.rs"]
 mod adversary;
 #[allow(unsafe_code)]
+#[path = "../common/mod.rs"]
 mod common;
 #[allow(unsafe_code)]
-#[path = "common/seccomp.rs"]
+#[path = "../common/seccomp.rs"]
 mod seccomp;
 
 use adversary::{in_epoll_wait, poller, rescue, sleeps_in, tid, wchan, writes, DEADLINE};

@@ -3,7 +3,7 @@
 //! uninitialised or torn-down `Netpoll` (`EBADF`, never a crash). The freestanding `hardening`
 //! binary runs the same cases on every target.
 
-mod common;
+use crate::common;
 
 use rawpoll::netpoll::{Interest, Netpoll, PollDesc};
 use rawpoll::raw::{self, syscall6};

@@ -21,12 +21,13 @@
 //! a return that must come is given [`DEADLINE`], and order is checked with stamps.
 #![deny(unsafe_code)]
 
-#[path = "common/adversary.rs"]
+#[path = "../common/adversary.rs"]
 mod adversary;
 #[allow(unsafe_code)]
+#[path = "../common/mod.rs"]
 mod common;
 #[allow(unsafe_code)]
-#[path = "common/seccomp.rs"]
+#[path = "../common/seccomp.rs"]
 mod seccomp;
 
 use adversary::{leak_pd, poller, rescue, tid, wait_asleep, writes, Pipe, DEADLINE};
