@@ -1,30 +1,24 @@
-//! The raw layer's error paths on the host, so that bad input is an errno, never a crash: the raw layer and the wrappers given bad pointers (`EFAULT`),
-//! unknown system-call numbers (`ENOSYS`) and invalid descriptors (`EBADF`), and an
-//! uninitialised or torn-down `Netpoll` (`EBADF`, never a crash). The freestanding `hardening`
-//! binary runs the same cases on every target.
+//! The raw layer's error paths on the host, so that bad input is an errno, never a crash: the
+//! raw layer and the wrappers given bad pointers (`EFAULT`), unknown system-call numbers
+//! (`ENOSYS`) and invalid descriptors (`EBADF`), and an uninitialised or torn-down `Netpoll`
+//! (`EBADF`). The raw calls are the table of `tests/common/raw_cases.rs`, which the freestanding
+//! `hardening` binary runs on every target; what needs std (a regular file, the exact
+//! `epoll_pwait2` answer of this kernel) is here only.
 
 use crate::common;
-
+use crate::raw_cases::{self, Inputs};
 use rawpoll::netpoll::{Interest, Netpoll, PollDesc};
 use rawpoll::raw::{self, syscall6};
 use rawpoll::*;
 
-/// Page 0 is never mapped for user code.
-const BAD: usize = 8;
 static PD: PollDesc = PollDesc::new();
 
-fn err(e: Errno) -> (usize, usize) {
-    (usize::MAX, e.raw() as usize)
-}
+/// A descriptor number that is never open here (above the default descriptor limit).
+const CLOSED: usize = 100_000;
 
 #[test]
 fn raw_layer_bad_input() {
     let mut n = 0;
-    let mut case = |name: &str, got: (usize, usize), want: (usize, usize)| {
-        println!("raw: {name}: {got:?}");
-        assert_eq!(got, want, "{name}");
-        n += 1;
-    };
     let efd_owned = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
     let ep_owned = epoll_create1(EPOLL_CLOEXEC).expect("epoll");
     epoll_ctl(
@@ -34,185 +28,49 @@ fn raw_layer_bad_input() {
         Some(&EpollEvent::new(EPOLLIN, 1)),
     )
     .expect("add");
-    let (efd, ep) = (efd_owned.as_raw_fd(), ep_owned.as_raw_fd());
-    // SAFETY (all below): each call is given a bad address the kernel checks and refuses, an
-    // invalid descriptor, or an unassigned number; none touches memory of this process.
-    unsafe {
-        for num in [raw::SYS_EPOLL_PWAIT2 + 100, raw::SYS_EPOLL_PWAIT2 + 500] {
-            case(
-                &format!("unknown number {num}"),
-                syscall6(num, 0, 0, 0, 0, 0, 0),
-                err(Errno::ENOSYS),
-            );
-        }
-        case(
-            "read into page 0",
-            syscall6(raw::SYS_READ, efd as usize, BAD, 8, 0, 0, 0),
-            err(Errno::EFAULT),
-        );
-        case(
-            "write from page 0",
-            syscall6(raw::SYS_WRITE, efd as usize, BAD, 8, 0, 0, 0),
-            err(Errno::EFAULT),
-        );
-        case(
-            "pipe2 into page 0",
-            syscall6(raw::SYS_PIPE2, BAD, 0, 0, 0, 0, 0),
-            err(Errno::EFAULT),
-        );
-        case(
-            "epoll_ctl ADD, event at page 0",
-            syscall6(
-                raw::SYS_EPOLL_CTL,
-                ep as usize,
-                EPOLL_CTL_ADD as usize,
-                0,
-                BAD,
-                0,
-                0,
-            ),
-            err(Errno::EFAULT),
-        );
-        // The failed read above consumed the counter (the kernel resets it before copying out).
-        let _ = eventfd_write(&efd_owned, 1);
-        case(
-            "epoll_pwait, events at page 0, one ready",
-            syscall6(raw::SYS_EPOLL_PWAIT, ep as usize, BAD, 1, 0, 0, 0),
-            err(Errno::EFAULT),
-        );
-        // qemu-user has no epoll_pwait2: there the call is ENOSYS, whatever its arguments.
-        let pwait2_err = match common::epoll_pwait2_probe() {
-            Ok(_) => Errno::EFAULT,
-            Err(e) => e,
-        };
-        case(
-            "epoll_pwait2, timeout at page 0",
-            {
-                let mut ev = [EpollEvent::zeroed(); 1];
-                syscall6(
-                    raw::SYS_EPOLL_PWAIT2,
-                    ep as usize,
-                    ev.as_mut_ptr() as usize,
-                    1,
-                    BAD,
-                    0,
-                    0,
-                )
-            },
-            err(pwait2_err),
-        );
-        case(
-            "prlimit64 RLIMIT_NOFILE, old limit into page 0",
-            syscall6(
-                raw::SYS_PRLIMIT64,
-                0,
-                raw::RLIMIT_NOFILE as usize,
-                0,
-                BAD,
-                0,
-                0,
-            ),
-            err(Errno::EFAULT),
-        );
-        case(
-            "prlimit64 RLIMIT_NOFILE, new limit from page 0",
-            syscall6(
-                raw::SYS_PRLIMIT64,
-                0,
-                raw::RLIMIT_NOFILE as usize,
-                BAD,
-                0,
-                0,
-                0,
-            ),
-            err(Errno::EFAULT),
-        );
-        let closed = 100_000usize;
-        let mut buf = [0u8; 8];
-        case(
-            "read(-1)",
-            syscall6(
-                raw::SYS_READ,
-                usize::MAX,
-                buf.as_mut_ptr() as usize,
-                8,
-                0,
-                0,
-                0,
-            ),
-            err(Errno::EBADF),
-        );
-        case(
-            "write(closed)",
-            syscall6(raw::SYS_WRITE, closed, buf.as_ptr() as usize, 8, 0, 0, 0),
-            err(Errno::EBADF),
-        );
-        case(
-            "close(closed)",
-            syscall6(raw::SYS_CLOSE, closed, 0, 0, 0, 0, 0),
-            err(Errno::EBADF),
-        );
-        case(
-            "dup3(closed, 50)",
-            syscall6(raw::SYS_DUP3, closed, 50, 0, 0, 0, 0),
-            err(Errno::EBADF),
-        );
-        case(
-            "fcntl(closed, F_GETFD)",
-            syscall6(raw::SYS_FCNTL, closed, 1, 0, 0, 0, 0),
-            err(Errno::EBADF),
-        );
-        case(
-            "epoll_ctl on a closed epfd",
-            syscall6(
-                raw::SYS_EPOLL_CTL,
-                closed,
-                EPOLL_CTL_DEL as usize,
-                efd as usize,
-                0,
-                0,
-                0,
-            ),
-            err(Errno::EBADF),
-        );
-        case(
-            "epoll_ctl ADD of a closed fd",
-            {
-                let ev = EpollEvent::new(EPOLLIN, 0);
-                syscall6(
-                    raw::SYS_EPOLL_CTL,
-                    ep as usize,
-                    EPOLL_CTL_ADD as usize,
-                    closed,
-                    &ev as *const EpollEvent as usize,
-                    0,
-                    0,
-                )
-            },
-            err(Errno::EBADF),
-        );
-        case(
-            "epoll_pwait on a closed epfd",
-            {
-                let mut ev = [EpollEvent::zeroed(); 1];
-                syscall6(
-                    raw::SYS_EPOLL_PWAIT,
-                    closed,
-                    ev.as_mut_ptr() as usize,
-                    1,
-                    0,
-                    0,
-                    0,
-                )
-            },
-            err(Errno::EBADF),
-        );
+    let mut ev = [EpollEvent::zeroed(); 1];
+    let mut buf = [0u8; 8];
+    let event = EpollEvent::new(EPOLLIN, 0);
+    let inputs = Inputs {
+        efd: efd_owned.as_raw_fd() as usize,
+        ep: ep_owned.as_raw_fd() as usize,
+        closed: CLOSED,
+        buf: buf.as_mut_ptr() as usize,
+        events: ev.as_mut_ptr() as usize,
+        event: &event as *const EpollEvent as usize,
+    };
+    for case in &raw_cases::cases(&inputs) {
+        // SAFETY: the inputs are what `Inputs` asks for (the eventfd holds 1 and is registered
+        // on `ep`), and `ev`, `buf` and `event` outlive the loop.
+        let got = unsafe { case.call() };
+        println!("raw: {}: {got:?}", case.name);
+        assert_eq!(got, case.expected(), "{}", case.name);
+        n += 1;
     }
+    // qemu-user has no epoll_pwait2: there the call is ENOSYS, whatever its arguments.
+    let pwait2_err = match common::epoll_pwait2_probe() {
+        Ok(_) => Errno::EFAULT,
+        Err(e) => e,
+    };
+    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `ev`.
+    let got = unsafe {
+        syscall6(
+            raw::SYS_EPOLL_PWAIT2,
+            inputs.ep,
+            inputs.events,
+            1,
+            raw_cases::BAD,
+            0,
+            0,
+        )
+    };
+    println!("raw: epoll_pwait2, timeout at page 0: {got:?}");
+    assert_eq!(got, (usize::MAX, pwait2_err.raw() as usize), "epoll_pwait2");
+    n += 1;
     // Wrappers and the poller on descriptors they cannot use. Safe code cannot name a closed
     // number any more (`AsFd`): the wrappers get EBADF from an open descriptor of the wrong
     // direction, and the closed-number cases go through the raw layer.
     let (pipe_r, pipe_w) = pipe2(EPOLL_CLOEXEC).expect("pipe2");
-    let np = Netpoll::new();
     let results = [
         (
             "eventfd_write(read end of a pipe)",
@@ -227,14 +85,12 @@ fn raw_layer_bad_input() {
             "dup3(-1, 50)",
             Errno::result(unsafe { syscall6(raw::SYS_DUP3, usize::MAX, 50, 0, 0, 0, 0) }),
         ),
-        ("uninitialised open", np.open(&efd_owned, &PD).map(|_| 0)),
-        ("uninitialised close", np.close(&efd_owned).map(|_| 0)),
-        ("uninitialised wake", np.wake().map(|_| 0)),
-        ("uninitialised poll(0)", np.poll(0, |_, _, _| {})),
-        ("uninitialised poll(-1)", np.poll(-1, |_, _, _| {})),
-        ("uninitialised poll(1 ms)", np.poll(1_000_000, |_, _, _| {})),
     ];
-    for (name, got) in results {
+    let np = Netpoll::new();
+    for (name, got) in results
+        .into_iter()
+        .chain(raw_cases::uninitialised(&np, &efd_owned, &PD))
+    {
         println!("raw: {name}: {got:?}");
         assert_eq!(got, Err(Errno::EBADF), "{name}");
         n += 1;
@@ -244,13 +100,13 @@ fn raw_layer_bad_input() {
     // epoll instance (ADD and DEL of a closed number fail and change nothing).
     let on_poller = |op: u32| {
         let ev = EpollEvent::new(EPOLLIN, 0);
-        // SAFETY: epoll_ctl reads one live EpollEvent; the number 100,000 is not open.
+        // SAFETY: epoll_ctl reads one live EpollEvent; the number CLOSED is not open.
         Errno::result(unsafe {
             syscall6(
                 raw::SYS_EPOLL_CTL,
                 np.raw_epoll_fd() as usize,
                 op as usize,
-                100_000,
+                CLOSED,
                 &ev as *const EpollEvent as usize,
                 0,
                 0,
@@ -285,5 +141,7 @@ fn raw_layer_bad_input() {
     for fd in [efd_owned, ep_owned, pipe_r, pipe_w] {
         assert_eq!(close(fd), Ok(()));
     }
+    // The table, epoll_pwait2, 3 wrappers, 6 uninitialised calls, 2 on the poller, 2 files.
+    assert_eq!(n, raw_cases::CASES + 1 + 3 + 6 + 2 + 2, "every case ran");
     println!("raw: {n} cases passed");
 }
