@@ -21,16 +21,12 @@
 //! a return that must come is given [`DEADLINE`], and order is checked with stamps.
 #![deny(unsafe_code)]
 
-#[path = "../common/adversary.rs"]
-mod adversary;
 #[allow(unsafe_code)]
 #[path = "../common/mod.rs"]
 mod common;
-#[allow(unsafe_code)]
-#[path = "../common/seccomp.rs"]
-mod seccomp;
 
 use adversary::{leak_pd, poller, rescue, tid, wait_asleep, writes, Pipe, DEADLINE};
+use common::{adversary, seccomp};
 use rawpoll::netpoll::{Interest, Netpoll, PollDesc, Ready};
 use rawpoll::{Errno, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLIN, EPOLLOUT};
 use seccomp::{Action, Faults, Rule};

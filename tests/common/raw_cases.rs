@@ -9,12 +9,16 @@
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::raw;
-use rawpoll::{AsFd, Errno, EPOLL_CTL_ADD, EPOLL_CTL_DEL};
+use rawpoll::{
+    epoll_create1, epoll_ctl, eventfd, AsFd, AsRawFd, EpollEvent, Errno, OwnedFd, EFD_CLOEXEC,
+    EFD_NONBLOCK, EPOLLIN, EPOLL_CLOEXEC, EPOLL_CTL_ADD, EPOLL_CTL_DEL,
+};
 
 /// Page 0 is never mapped for user code.
 pub const BAD: usize = 8;
 
-/// What the calls are made on. The runner opens them and keeps them open while the cases run.
+/// What the calls are made on ([`Scratch::inputs`]); the runner keeps the descriptors open and
+/// the scratch memory alive while the cases run.
 pub struct Inputs {
     /// An eventfd holding a non-zero count, registered for `EPOLLIN` (level-triggered) on `ep`:
     /// `epoll_pwait` has an event to copy out, and `read` gets past its `EAGAIN` to the copy.
@@ -29,6 +33,44 @@ pub struct Inputs {
     pub events: usize,
     /// The address of one valid `EpollEvent`.
     pub event: usize,
+}
+
+/// The descriptors the cases run on, `(eventfd, epoll)`: the eventfd holds 1 and is registered
+/// for `EPOLLIN` (level-triggered) on the epoll descriptor.
+pub fn open() -> Result<(OwnedFd, OwnedFd), Errno> {
+    let efd = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK)?;
+    let ep = epoll_create1(EPOLL_CLOEXEC)?;
+    epoll_ctl(&ep, EPOLL_CTL_ADD, &efd, Some(&EpollEvent::new(EPOLLIN, 1)))?;
+    Ok((efd, ep))
+}
+
+/// The memory the cases read from and write into; it must outlive the [`Inputs`] it gives.
+pub struct Scratch {
+    buf: [u8; 8],
+    events: [EpollEvent; 1],
+    event: EpollEvent,
+}
+
+impl Scratch {
+    pub fn new() -> Scratch {
+        Scratch {
+            buf: [0; 8],
+            events: [EpollEvent::zeroed(); 1],
+            event: EpollEvent::new(EPOLLIN, 0),
+        }
+    }
+
+    /// The inputs for descriptors from [`open`] and a number `closed` that is not open.
+    pub fn inputs(&mut self, efd: &OwnedFd, ep: &OwnedFd, closed: usize) -> Inputs {
+        Inputs {
+            efd: efd.as_raw_fd() as usize,
+            ep: ep.as_raw_fd() as usize,
+            closed,
+            buf: self.buf.as_mut_ptr() as usize,
+            events: self.events.as_mut_ptr() as usize,
+            event: &self.event as *const EpollEvent as usize,
+        }
+    }
 }
 
 /// One raw call and the error it must give.

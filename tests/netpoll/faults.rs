@@ -21,8 +21,8 @@
 
 #[path = "../common/mod.rs"]
 mod common;
-#[path = "../common/seccomp.rs"]
-mod seccomp;
+
+use common::seccomp;
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::AsRawFd;

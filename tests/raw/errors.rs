@@ -6,7 +6,7 @@
 //! `epoll_pwait2` answer of this kernel) is here only.
 
 use crate::common;
-use crate::raw_cases::{self, Inputs};
+use crate::raw_cases::{self, Scratch};
 use rawpoll::netpoll::{Interest, Netpoll, PollDesc};
 use rawpoll::raw::{self, syscall6};
 use rawpoll::*;
@@ -19,29 +19,11 @@ const CLOSED: usize = 100_000;
 #[test]
 fn raw_layer_bad_input() {
     let mut n = 0;
-    let efd_owned = eventfd(1, EFD_CLOEXEC | EFD_NONBLOCK).expect("eventfd");
-    let ep_owned = epoll_create1(EPOLL_CLOEXEC).expect("epoll");
-    epoll_ctl(
-        &ep_owned,
-        EPOLL_CTL_ADD,
-        &efd_owned,
-        Some(&EpollEvent::new(EPOLLIN, 1)),
-    )
-    .expect("add");
-    let mut ev = [EpollEvent::zeroed(); 1];
-    let mut buf = [0u8; 8];
-    let event = EpollEvent::new(EPOLLIN, 0);
-    let inputs = Inputs {
-        efd: efd_owned.as_raw_fd() as usize,
-        ep: ep_owned.as_raw_fd() as usize,
-        closed: CLOSED,
-        buf: buf.as_mut_ptr() as usize,
-        events: ev.as_mut_ptr() as usize,
-        event: &event as *const EpollEvent as usize,
-    };
+    let (efd_owned, ep_owned) = raw_cases::open().expect("eventfd and epoll");
+    let mut scratch = Scratch::new();
+    let inputs = scratch.inputs(&efd_owned, &ep_owned, CLOSED);
     for case in &raw_cases::cases(&inputs) {
-        // SAFETY: the inputs are what `Inputs` asks for (the eventfd holds 1 and is registered
-        // on `ep`), and `ev`, `buf` and `event` outlive the loop.
+        // SAFETY: the inputs are what `Inputs` asks for, and `scratch` outlives the loop.
         let got = unsafe { case.call() };
         println!("raw: {}: {got:?}", case.name);
         assert_eq!(got, case.expected(), "{}", case.name);
@@ -52,7 +34,7 @@ fn raw_layer_bad_input() {
         Ok(_) => Errno::EFAULT,
         Err(e) => e,
     };
-    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `ev`.
+    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `scratch`.
     let got = unsafe {
         syscall6(
             raw::SYS_EPOLL_PWAIT2,

@@ -56,35 +56,19 @@ fn main() -> i32 {
 mod raw_cases;
 
 fn raw_errors(c: &mut Checker) {
-    let (Some(efd), Some(ep)) = (
-        c.need("eventfd", eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-        c.need("epoll_create1", epoll_create1(EPOLL_CLOEXEC)),
-    ) else {
+    let Some((efd, ep)) = c.need("eventfd and epoll", raw_cases::open()) else {
         return;
     };
-    let _ = epoll_ctl(&ep, EPOLL_CTL_ADD, &efd, Some(&EpollEvent::new(EPOLLIN, 1)));
-    // The eventfd is readable, so the `epoll_pwait` into page 0 has an event to copy out.
-    let _ = eventfd_write(&efd, 1);
-    let mut ev = [EpollEvent::zeroed(); 1];
-    let mut buf = [0u8; 8];
-    let event = EpollEvent::new(EPOLLIN, 0);
-    let inputs = raw_cases::Inputs {
-        efd: efd.as_raw_fd() as usize,
-        ep: ep.as_raw_fd() as usize,
-        closed: CLOSED,
-        buf: buf.as_mut_ptr() as usize,
-        events: ev.as_mut_ptr() as usize,
-        event: &event as *const EpollEvent as usize,
-    };
+    let mut scratch = raw_cases::Scratch::new();
+    let inputs = scratch.inputs(&efd, &ep, CLOSED);
     for case in &raw_cases::cases(&inputs) {
-        // SAFETY: the inputs are what `Inputs` asks for, and `ev`, `buf` and `event` outlive
-        // the loop.
+        // SAFETY: the inputs are what `Inputs` asks for, and `scratch` outlives the loop.
         let r = unsafe { case.call() };
         c.eq(case.name, r, case.expected());
     }
     // `epoll_pwait2` is missing under qemu-user: either answer is right, the exact one per
     // platform is asserted by the conformance runner.
-    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `ev`.
+    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `scratch`.
     let r = unsafe {
         syscall6(
             raw::SYS_EPOLL_PWAIT2,

@@ -15,39 +15,35 @@ pub const ARGS: [usize; 6] = [0, 1, 2, 3, 4, 5];
 pub const FIXED: &[(usize, usize, usize)] = &[(15, 0xa000_0000, 0xf800_0000)];
 pub const ERRORS: super::Errors = super::Errors::Negated { result: 0 };
 
-/// # Safety
-/// `regs` must make a system call the kernel may perform.
-pub unsafe fn trap(regs: *mut super::Registers) {
-    // SAFETY: every register the block writes is stored in its own frame first and reloaded
-    // last (r7 included, the Thumb frame pointer); `regs` is valid.
-    unsafe {
-        core::arch::asm!(
-            "sub sp, sp, #128",
-            ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
-            r"str r\i, [sp, #4*\i]",
-            ".endr",
-            "ldr r1, [r0, #4*15]",
-            "msr APSR_nzcvq, r1",
-            ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,14",
-            r"ldr r\i, [r0, #4*\i]",
-            ".endr",
-            "ldr r0, [r0]",
-            "svc 0",
-            ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
-            r"str r\i, [sp, #64 + 4*\i]",
-            ".endr",
-            "mrs r0, APSR",
-            "str r0, [sp, #64 + 4*15]",
-            "ldr r0, [sp]",
-            ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14,15",
-            r"ldr r1, [sp, #64 + 4*\i]",
-            r"str r1, [r0, #4*\i]",
-            ".endr",
-            ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
-            r"ldr r\i, [sp, #4*\i]",
-            ".endr",
-            "add sp, sp, #128",
-            inout("r0") regs => _,
-        );
+// SAFETY: every register the block writes is stored in its own frame first and reloaded
+// last (r7 included, the Thumb frame pointer); `regs` is valid.
+trap! {
+    pub fn trap(regs) {
+        "sub sp, sp, #128",
+        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
+        r"str r\i, [sp, #4*\i]",
+        ".endr",
+        "ldr r1, [r0, #4*15]",
+        "msr APSR_nzcvq, r1",
+        ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,14",
+        r"ldr r\i, [r0, #4*\i]",
+        ".endr",
+        "ldr r0, [r0]",
+        "svc 0",
+        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
+        r"str r\i, [sp, #64 + 4*\i]",
+        ".endr",
+        "mrs r0, APSR",
+        "str r0, [sp, #64 + 4*15]",
+        "ldr r0, [sp]",
+        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14,15",
+        r"ldr r1, [sp, #64 + 4*\i]",
+        r"str r1, [r0, #4*\i]",
+        ".endr",
+        ".irp i, 0,1,2,3,4,5,6,7,8,9,10,11,12,14",
+        r"ldr r\i, [sp, #4*\i]",
+        ".endr",
+        "add sp, sp, #128",
+        inout("r0") regs => _,
     }
 }

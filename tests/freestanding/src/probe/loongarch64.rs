@@ -17,35 +17,31 @@ pub const ARGS: [usize; 6] = [4, 5, 6, 7, 8, 9];
 pub const FIXED: &[(usize, usize, usize)] = &[];
 pub const ERRORS: super::Errors = super::Errors::Negated { result: 4 };
 
-/// # Safety
-/// `regs` must make a system call the kernel may perform.
-pub unsafe fn trap(regs: *mut super::Registers) {
-    // SAFETY: every register the block writes is stored in its own frame first and reloaded
-    // last; `regs` is valid.
-    unsafe {
-        core::arch::asm!(
-            "addi.d $sp, $sp, -512",
-            ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"st.d $r\i, $sp, 8*\i",
-            ".endr",
-            ".irp i, 1,2,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld.d $r\i, $r4, 8*\i",
-            ".endr",
-            "ld.d $r4, $r4, 8*4",
-            "syscall 0",
-            ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"st.d $r\i, $sp, 256 + 8*\i",
-            ".endr",
-            "ld.d $r4, $sp, 8*4",
-            ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld.d $r5, $sp, 256 + 8*\i",
-            r"st.d $r5, $r4, 8*\i",
-            ".endr",
-            ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld.d $r\i, $sp, 8*\i",
-            ".endr",
-            "addi.d $sp, $sp, 512",
-            inout("$a0") regs => _,
-        );
+// SAFETY: every register the block writes is stored in its own frame first and reloaded
+// last; `regs` is valid.
+trap! {
+    pub fn trap(regs) {
+        "addi.d $sp, $sp, -512",
+        ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"st.d $r\i, $sp, 8*\i",
+        ".endr",
+        ".irp i, 1,2,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld.d $r\i, $r4, 8*\i",
+        ".endr",
+        "ld.d $r4, $r4, 8*4",
+        "syscall 0",
+        ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"st.d $r\i, $sp, 256 + 8*\i",
+        ".endr",
+        "ld.d $r4, $sp, 8*4",
+        ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld.d $r5, $sp, 256 + 8*\i",
+        r"st.d $r5, $r4, 8*\i",
+        ".endr",
+        ".irp i, 1,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld.d $r\i, $sp, 8*\i",
+        ".endr",
+        "addi.d $sp, $sp, 512",
+        inout("$a0") regs => _,
     }
 }

@@ -13,41 +13,37 @@ pub const ARGS: [usize; 6] = [4, 5, 6, 7, usize::MAX, usize::MAX];
 pub const FIXED: &[(usize, usize, usize)] = &[];
 pub const ERRORS: super::Errors = super::MIPS_ERRORS;
 
-/// # Safety
-/// `regs` must make a system call the kernel may perform.
-pub unsafe fn trap(regs: *mut super::Registers) {
-    // SAFETY: every register the block writes is stored in its own frame first and reloaded
-    // last; arguments five and six sit at 16($sp) and 20($sp) as o32 wants; `regs` is valid.
-    unsafe {
-        core::arch::asm!(
-            ".set noat",
-            "addiu $sp, $sp, -288",
-            ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
-            r"sw $\i, 32 + 4*\i($sp)",
-            ".endr",
-            "lw $1, 4*32($4)",
-            "sw $1, 16($sp)",
-            "lw $1, 4*33($4)",
-            "sw $1, 20($sp)",
-            ".irp i, 2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
-            r"lw $\i, 4*\i($4)",
-            ".endr",
-            "lw $4, 4*4($4)",
-            "syscall",
-            ".irp i, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
-            r"sw $\i, 160 + 4*\i($sp)",
-            ".endr",
-            "lw $4, 32 + 4*4($sp)",
-            ".irp i, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
-            r"lw $1, 160 + 4*\i($sp)",
-            r"sw $1, 4*\i($4)",
-            ".endr",
-            ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
-            r"lw $\i, 32 + 4*\i($sp)",
-            ".endr",
-            "addiu $sp, $sp, 288",
-            ".set at",
-            inout("$4") regs => _,
-        );
+// SAFETY: every register the block writes is stored in its own frame first and reloaded
+// last; arguments five and six sit at 16($sp) and 20($sp) as o32 wants; `regs` is valid.
+trap! {
+    pub fn trap(regs) {
+        ".set noat",
+        "addiu $sp, $sp, -288",
+        ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+        r"sw $\i, 32 + 4*\i($sp)",
+        ".endr",
+        "lw $1, 4*32($4)",
+        "sw $1, 16($sp)",
+        "lw $1, 4*33($4)",
+        "sw $1, 20($sp)",
+        ".irp i, 2,3,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+        r"lw $\i, 4*\i($4)",
+        ".endr",
+        "lw $4, 4*4($4)",
+        "syscall",
+        ".irp i, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+        r"sw $\i, 160 + 4*\i($sp)",
+        ".endr",
+        "lw $4, 32 + 4*4($sp)",
+        ".irp i, 2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+        r"lw $1, 160 + 4*\i($sp)",
+        r"sw $1, 4*\i($4)",
+        ".endr",
+        ".irp i, 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,28,30,31",
+        r"lw $\i, 32 + 4*\i($sp)",
+        ".endr",
+        "addiu $sp, $sp, 288",
+        ".set at",
+        inout("$4") regs => _,
     }
 }

@@ -143,6 +143,29 @@ fn sentinel(slot: usize) -> usize {
     (0xa5c3_0000_5e00_0000u64 | ((slot as u64) << 40) | ((slot as u64) << 8) | 0x5a) as usize
 }
 
+/// An architecture's trap block: an `unsafe fn` around the `asm!` given, which stores every
+/// register it writes in a frame of its own first and reloads it last (the `// SAFETY:` comment
+/// above each use says how that block does). `pub fn trap(regs)` gets the common contract; a
+/// helper states its own (`# Safety` in the docs given).
+macro_rules! trap {
+    (pub fn trap($regs:ident) { $($asm:tt)* }) => {
+        /// # Safety
+        /// `regs` must make a system call the kernel may perform.
+        pub unsafe fn trap($regs: *mut super::Registers) {
+            // SAFETY: the block keeps every register it does not declare (see its use), and
+            // `regs` is valid (the caller's promise).
+            unsafe { core::arch::asm!($($asm)*) }
+        }
+    };
+    ($(#[$doc:meta])+ fn $name:ident($regs:ident) { $($asm:tt)* }) => {
+        $(#[$doc])+
+        unsafe fn $name($regs: *mut super::Registers) {
+            // SAFETY: as for the `pub fn trap` form.
+            unsafe { core::arch::asm!($($asm)*) }
+        }
+    };
+}
+
 #[cfg(target_arch = "x86_64")]
 #[path = "x86_64.rs"]
 mod arch;

@@ -19,35 +19,31 @@ pub const ARGS: [usize; 6] = [10, 11, 12, 13, 14, 15];
 pub const FIXED: &[(usize, usize, usize)] = &[];
 pub const ERRORS: super::Errors = super::Errors::Negated { result: 10 };
 
-/// # Safety
-/// `regs` must make a system call the kernel may perform.
-pub unsafe fn trap(regs: *mut super::Registers) {
-    // SAFETY: every register the block writes is stored in its own frame first and reloaded
-    // last; `regs` is valid.
-    unsafe {
-        core::arch::asm!(
-            "addi sp, sp, -512",
-            ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"sd x\i, 8*\i(sp)",
-            ".endr",
-            ".irp i, 1,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld x\i, 8*\i(x10)",
-            ".endr",
-            "ld x10, 8*10(x10)",
-            "ecall",
-            ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"sd x\i, 256 + 8*\i(sp)",
-            ".endr",
-            "ld x10, 8*10(sp)",
-            ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld x5, 256 + 8*\i(sp)",
-            r"sd x5, 8*\i(x10)",
-            ".endr",
-            ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-            r"ld x\i, 8*\i(sp)",
-            ".endr",
-            "addi sp, sp, 512",
-            inout("a0") regs => _,
-        );
+// SAFETY: every register the block writes is stored in its own frame first and reloaded
+// last; `regs` is valid.
+trap! {
+    pub fn trap(regs) {
+        "addi sp, sp, -512",
+        ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"sd x\i, 8*\i(sp)",
+        ".endr",
+        ".irp i, 1,3,4,5,6,7,8,9,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld x\i, 8*\i(x10)",
+        ".endr",
+        "ld x10, 8*10(x10)",
+        "ecall",
+        ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"sd x\i, 256 + 8*\i(sp)",
+        ".endr",
+        "ld x10, 8*10(sp)",
+        ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld x5, 256 + 8*\i(sp)",
+        r"sd x5, 8*\i(x10)",
+        ".endr",
+        ".irp i, 1,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
+        r"ld x\i, 8*\i(sp)",
+        ".endr",
+        "addi sp, sp, 512",
+        inout("a0") regs => _,
     }
 }
