@@ -19,6 +19,9 @@
 //! The test bodies use the public API only and no `unsafe` (the helper modules do, for seccomp
 //! and for the raw write that unblocks a sleeper a lost wake left asleep). No time is asserted:
 //! a return that must come is given [`DEADLINE`], and order is checked with stamps.
+//!
+//! A test binary of its own, as every file of `adversary/` (`ci/soak` runs them one by one);
+//! its cases could share a process.
 #![deny(unsafe_code)]
 
 #[allow(unsafe_code)]

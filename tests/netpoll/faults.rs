@@ -18,6 +18,9 @@
 //!
 //! Output: one `fault:` line per injected errno, `cargo test --test netpoll_faults --
 //! --nocapture` prints them (the README's table sums them).
+//!
+//! A test binary of its own: its cases count the process's open descriptors (`open_fds`), so no
+//! other test may open or close one meanwhile.
 
 #[path = "../common/mod.rs"]
 mod common;

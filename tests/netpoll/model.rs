@@ -16,6 +16,9 @@
 //! `RAWPOLL_FUZZ_CASES` sets the number of sequences (default 2000, the bounded `cargo test`
 //! run; `ci/fuzz` runs 100,000), `RAWPOLL_FUZZ_WORKERS` the number of threads that run them
 //! (default 4, each with its own poller and descriptors), `RAWPOLL_FUZZ_SEED` the seed.
+//!
+//! A test binary of its own: the run compares the process's open descriptors before and after,
+//! so no other test may open or close one meanwhile.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};
