@@ -19,7 +19,7 @@ use core::sync::atomic::{AtomicUsize, Ordering};
 /// queued for one registration is taken for current if the descriptor's sequence moved on by a
 /// non-zero multiple of 2^`TAG_BITS` (8,192 on 64-bit, 2^32 on 32-bit) between the kernel queueing
 /// it and `poll` reading it; 1 to 2^`TAG_BITS` − 1 reuses in that window are always detected
-/// (`tests/adversary_tag.rs` checks both edges exactly). Go's `taggedPointer` keeps more on
+/// (`tests/adversary/tag.rs` checks both edges exactly). Go's `taggedPointer` keeps more on
 /// 64-bit (25 bits on linux/amd64 and arm64, from 48-bit addresses and the 512-byte alignment it
 /// requires of what it tags; 17 on riscv64; 19 and 11 in releases before that alignment) and the
 /// same 32 on 32-bit targets. What a runtime does about it: hand its free

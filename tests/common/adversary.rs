@@ -1,4 +1,4 @@
-//! Helpers of the `tests/adversary_*.rs` files: what an outside user of the public API needs to
+//! Helpers of the `tests/adversary/*.rs` files: what an outside user of the public API needs to
 //! watch a poller from outside (which thread sleeps where), to run a case alone in a child
 //! process, and to unblock a thread that a lost wake left asleep. Everything here is safe code
 //! over std and `/proc`; the one raw write is `common::raw_eventfd_write`.
@@ -99,7 +99,8 @@ pub fn sleeps_in(tid: i32, nr: usize) -> bool {
 /// the thread has already returned from its poll: then this fails at once with `what`.
 ///
 /// Under an emulator (`RAWPOLL_EMULATED`), `/proc` shows the host's system calls, not the
-/// target's: there this waits for `has_sleeper()` and then 20 ms, as `tests/netpoll.rs` does.
+/// target's: there this waits for `has_sleeper()` and then 20 ms, as `blocked_poller` in
+/// `tests/netpoll/main.rs` does.
 /// (A wake to a thread that counts as a sleeper writes its edge either way; only where it finds
 /// the thread differs.)
 pub fn wait_asleep(np: &Netpoll, tid: i32, mut gone: impl FnMut() -> bool, what: &str) {

@@ -1,6 +1,13 @@
 //! Helpers shared by the host test files (each file uses some of them).
 #![allow(dead_code)]
 
+/// What an outside user of the public API needs to attack it (the `adversary/` tests): safe
+/// code only.
+#[deny(unsafe_code)]
+pub mod adversary;
+/// Fault injection into real system calls through seccomp user notification.
+pub mod seccomp;
+
 use rawpoll::{epoll_create1, epoll_pwait2, BorrowedFd, EpollEvent, Errno, RawFd, Timespec};
 use std::sync::OnceLock;
 

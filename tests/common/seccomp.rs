@@ -1,4 +1,4 @@
-//! Fault injection into real system calls, through seccomp user notification (issue 12).
+//! Fault injection into real system calls, through seccomp user notification.
 //!
 //! A [`Faults`] owns a supervisor thread and a list of [`Rule`]s. Each thread that calls
 //! [`Faults::attach`] installs a seccomp filter on itself only (no `TSYNC`): the supervisor and

@@ -1,4 +1,4 @@
-// Crash program 2 of issue 8: close the same descriptor twice; in between, the number may have
+// A crash of untyped descriptors: close the same descriptor twice; in between, the number may have
 // become the poller's epoll instance. Closing consumes the owner.
 #![forbid(unsafe_code)]
 

@@ -1,4 +1,4 @@
-// Crash program 1 of issue 8: find the poller's epoll descriptor by probing numbers, then register
+// A crash of untyped descriptors: find the poller's epoll descriptor by probing numbers, then register
 // an eventfd on it with a data word that `poll` would take for a `PollDesc` address.
 #![forbid(unsafe_code)]
 use rawpoll::netpoll::Netpoll;

@@ -1,12 +1,13 @@
-//! The freestanding subset of issue 5 (hardening), run on every target under qemu-user:
+//! The hardening tests that need no std, run on every target under qemu-user, so that every
+//! target's stubs and poller fail cleanly where the host tests check only the host's:
 //!
-//! - item 3: `RLIMIT_NOFILE` lowered (raw `prlimit64`) so that each of `init`'s descriptor
+//! - descriptor exhaustion: `RLIMIT_NOFILE` lowered (raw `prlimit64`) so that each of `init`'s descriptor
 //!   steps fails in turn: `EMFILE`, the number of open descriptors unchanged, and the paths that
 //!   open nothing still work at a limit with no room left;
-//! - item 4: the wake eventfd's counter at `0xfffffffffffffffe`: a `wake` with nobody asleep
+//! - saturation: the wake eventfd's counter at `0xfffffffffffffffe`: a `wake` with nobody asleep
 //!   leaves it alone, a `wake` for a sleeper reads it back to zero and writes one edge, and the
 //!   sleeper returns;
-//! - item 6: the raw layer given bad pointers (`EFAULT`), unknown numbers (`ENOSYS`) and
+//! - raw errors: the raw layer given bad pointers (`EFAULT`), unknown numbers (`ENOSYS`) and
 //!   invalid descriptors (`EBADF`), beyond what the conformance runner checks;
 //! - fork-based wake storms on one poller in shared memory (`rawpoll_freestanding::share`):
 //!   children share its atomics and descriptors as threads would; with nobody asleep their wakes
@@ -31,8 +32,6 @@ use rawpoll_freestanding::{
 
 entry!(main);
 
-/// Page 0 is never mapped for user code.
-const BAD: usize = 8;
 /// A descriptor number nothing here opens.
 const CLOSED: usize = 900;
 /// How far the descriptor table is probed.
@@ -44,126 +43,53 @@ static EVENT: PollDesc = PollDesc::new();
 
 fn main() -> i32 {
     let mut c = Checker::new();
-    print("rawpoll hardening (freestanding subset of issue 5)\n");
-    raw_cases(&mut c);
+    print("rawpoll hardening (freestanding)\n");
+    raw_errors(&mut c);
     exhaustion(&mut c);
     saturation(&mut c);
     fork_storm(&mut c);
     c.finish()
 }
 
-fn err(e: Errno) -> (usize, usize) {
-    (usize::MAX, e.raw() as usize)
-}
+/// The raw layer's error cases, one table with the host test `tests/raw/errors.rs`.
+#[path = "../../common/raw_cases.rs"]
+mod raw_cases;
 
-/// One raw call and the error it must give.
-struct RawCase {
-    name: &'static str,
-    /// The system-call number, then its six arguments.
-    call: [usize; 7],
-    want: Errno,
-}
-
-fn raw_cases(c: &mut Checker) {
-    let (Some(efd), Some(ep)) = (
-        c.need("eventfd", eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
-        c.need("epoll_create1", epoll_create1(EPOLL_CLOEXEC)),
-    ) else {
+fn raw_errors(c: &mut Checker) {
+    let Some((efd, ep)) = c.need("eventfd and epoll", raw_cases::open()) else {
         return;
     };
-    let _ = epoll_ctl(&ep, EPOLL_CTL_ADD, &efd, Some(&EpollEvent::new(EPOLLIN, 1)));
-    // The eventfd is readable, so the `epoll_pwait` into page 0 has an event to copy out.
-    let _ = eventfd_write(&efd, 1);
-    let mut ev = [EpollEvent::zeroed(); 1];
-    let mut buf = [0u8; 8];
-    let event = EpollEvent::new(EPOLLIN, 0);
-    let (efd_u, ep_u) = (efd.as_raw_fd() as usize, ep.as_raw_fd() as usize);
-    let (ev_p, buf_p) = (ev.as_mut_ptr() as usize, buf.as_mut_ptr() as usize);
-    let event_p = &event as *const EpollEvent as usize;
-    let (add, del) = (EPOLL_CTL_ADD as usize, EPOLL_CTL_DEL as usize);
-    let nofile = raw::RLIMIT_NOFILE as usize;
-    let unknown = raw::SYS_EPOLL_PWAIT2;
-    #[rustfmt::skip]
-    let cases = [
-        RawCase { name: "unknown number (epoll_pwait2 + 100) -> ENOSYS",
-                  call: [unknown + 100, 0, 0, 0, 0, 0, 0], want: Errno::ENOSYS },
-        RawCase { name: "unknown number (epoll_pwait2 + 300), junk args -> ENOSYS",
-                  call: [unknown + 300, 1, 2, 3, 4, 5, 6], want: Errno::ENOSYS },
-        RawCase { name: "write from page 0 -> EFAULT",
-                  call: [raw::SYS_WRITE, efd_u, BAD, 8, 0, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "pipe2 into page 0 -> EFAULT",
-                  call: [raw::SYS_PIPE2, BAD, 0, 0, 0, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "epoll_ctl ADD, event at page 0 -> EFAULT",
-                  call: [raw::SYS_EPOLL_CTL, ep_u, add, 0, BAD, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "epoll_pwait, events at page 0, one ready -> EFAULT",
-                  call: [raw::SYS_EPOLL_PWAIT, ep_u, BAD, 1, 0, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "prlimit64, old limit into page 0 -> EFAULT",
-                  call: [raw::SYS_PRLIMIT64, 0, nofile, 0, BAD, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "prlimit64, new limit from page 0 -> EFAULT",
-                  call: [raw::SYS_PRLIMIT64, 0, nofile, BAD, 0, 0, 0], want: Errno::EFAULT },
-        RawCase { name: "read(closed) -> EBADF",
-                  call: [raw::SYS_READ, CLOSED, buf_p, 8, 0, 0, 0], want: Errno::EBADF },
-        RawCase { name: "write(-1) -> EBADF",
-                  call: [raw::SYS_WRITE, usize::MAX, buf_p, 8, 0, 0, 0], want: Errno::EBADF },
-        RawCase { name: "dup3(closed, 50) -> EBADF",
-                  call: [raw::SYS_DUP3, CLOSED, 50, 0, 0, 0, 0], want: Errno::EBADF },
-        RawCase { name: "fcntl(closed, F_GETFD) -> EBADF",
-                  call: [raw::SYS_FCNTL, CLOSED, 1, 0, 0, 0, 0], want: Errno::EBADF },
-        RawCase { name: "epoll_ctl on a closed epfd -> EBADF",
-                  call: [raw::SYS_EPOLL_CTL, CLOSED, del, efd_u, 0, 0, 0], want: Errno::EBADF },
-        RawCase { name: "epoll_ctl ADD of a closed fd -> EBADF",
-                  call: [raw::SYS_EPOLL_CTL, ep_u, add, CLOSED, event_p, 0, 0], want: Errno::EBADF },
-        RawCase { name: "epoll_pwait on a closed epfd -> EBADF",
-                  call: [raw::SYS_EPOLL_PWAIT, CLOSED, ev_p, 1, 0, 0, 0], want: Errno::EBADF },
-    ];
-    for case in &cases {
-        let [num, a1, a2, a3, a4, a5, a6] = case.call;
-        // SAFETY: every call gets a bad address the kernel checks and refuses, an invalid
-        // descriptor, or an unassigned number; none writes memory of this process except into
-        // `ev` and `buf`, which are large enough, and `event` outlives the loop.
-        let r = unsafe { syscall6(num, a1, a2, a3, a4, a5, a6) };
-        c.eq(case.name, r, err(case.want));
+    let mut scratch = raw_cases::Scratch::new();
+    let inputs = scratch.inputs(&efd, &ep, CLOSED);
+    for case in &raw_cases::cases(&inputs) {
+        // SAFETY: the inputs are what `Inputs` asks for, and `scratch` outlives the loop.
+        let r = unsafe { case.call() };
+        c.eq(case.name, r, case.expected());
     }
     // `epoll_pwait2` is missing under qemu-user: either answer is right, the exact one per
     // platform is asserted by the conformance runner.
-    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `ev`.
-    let r = unsafe { syscall6(raw::SYS_EPOLL_PWAIT2, ep_u, ev_p, 1, BAD, 0, 0) };
+    // SAFETY: the kernel refuses the timeout at page 0 before it writes into `scratch`.
+    let r = unsafe {
+        syscall6(
+            raw::SYS_EPOLL_PWAIT2,
+            inputs.ep,
+            inputs.events,
+            1,
+            raw_cases::BAD,
+            0,
+            0,
+        )
+    };
+    let err = |e: Errno| (usize::MAX, e.raw() as usize);
     c.that(
         "epoll_pwait2, timeout at page 0 -> EFAULT (ENOSYS where not provided)",
         r == err(Errno::EFAULT) || r == err(Errno::ENOSYS),
         r,
     );
     let np = Netpoll::new();
-    c.eq(
-        "uninitialised Netpoll: open -> EBADF",
-        np.open(&efd, &EVENT),
-        Err(Errno::EBADF),
-    );
-    c.eq(
-        "uninitialised Netpoll: close -> EBADF",
-        np.close(&efd),
-        Err(Errno::EBADF),
-    );
-    c.eq(
-        "uninitialised Netpoll: wake -> EBADF",
-        np.wake(),
-        Err(Errno::EBADF),
-    );
-    c.eq(
-        "uninitialised Netpoll: poll(0) -> EBADF",
-        np.poll(0, |_, _, _| {}),
-        Err(Errno::EBADF),
-    );
-    c.eq(
-        "uninitialised Netpoll: poll(-1) -> EBADF",
-        np.poll(-1, |_, _, _| {}),
-        Err(Errno::EBADF),
-    );
-    c.eq(
-        "uninitialised Netpoll: poll(1 ms) -> EBADF",
-        np.poll(1_000_000, |_, _, _| {}),
-        Err(Errno::EBADF),
-    );
+    for (name, got) in raw_cases::uninitialised(&np, &efd, &EVENT) {
+        c.eq(name, got, Err(Errno::EBADF));
+    }
 }
 
 #[repr(C)]

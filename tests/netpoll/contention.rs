@@ -1,4 +1,5 @@
-//! Issue 5, item 5: contention on `wake`.
+//! Contention on `wake`: many threads waking one poller must neither lose a wake nor write more
+//! than the poller needs.
 //!
 //! 8 threads call `wake()` 100,000 times each while one thread loops on `poll(-1)` and two more
 //! loop on `poll(0)`. Every call must succeed, the blocking poller must keep waking (the run has
@@ -10,7 +11,7 @@
 //! wait until the count has moved past it. Every single wake must be followed by a poll return
 //! (Go's `netpollBreak` promise), also when it coalesced into another thread's write.
 //!
-//! Then, issue 10: the same 8 threads of wakes with nobody asleep (only the `poll(0)` threads)
+//! Then the writes a wake saves: the same 8 threads of wakes with nobody asleep (only the `poll(0)` threads)
 //! make no write at all, and neither do same-thread `wake(); poll(-1)` cycles.
 //!
 //! The writes are counted by the kernel: `syscw` in `/proc/self/io` counts the process's write
@@ -19,6 +20,7 @@
 //! mips have no 64-bit atomics. Under emulation (`RAWPOLL_EMULATED`) the counts of wakes are
 //! divided by `RAWPOLL_EMULATED_SCALE` (default 10).
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use rawpoll::netpoll::Netpoll;

@@ -1,4 +1,4 @@
-//! Issue 5, item 2: a signal storm against a blocked poller.
+//! A signal storm against a blocked poller: `EINTR` must never lose a wake nor end a wait early.
 //!
 //! A `SIGUSR1` handler is installed without `SA_RESTART`, so every signal that lands while the
 //! poller sits in `epoll_pwait` makes the kernel return `EINTR`. Another thread sends at least
@@ -13,6 +13,7 @@
 //!
 //! One test in this file: the handler is process-wide.
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use rawpoll::netpoll::{Netpoll, PollDesc};

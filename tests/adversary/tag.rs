@@ -11,6 +11,9 @@
 //! The event is queued and not yet polled: an eventfd registered (its registration queues a
 //! writable event, carrying the sequence of that moment), made readable, then the `PollDesc` is
 //! bumped k times and the poller polled once. The test bodies use the public API only.
+//!
+//! A test binary of its own, as every file of `adversary/` (`ci/soak` runs them one by one);
+//! its case could share a process.
 #![forbid(unsafe_code)]
 
 use rawpoll::netpoll::{Netpoll, PollDesc, Tag, TAG_BITS};

@@ -19,17 +19,17 @@
 //! The test bodies use the public API only and no `unsafe` (the helper modules do, for seccomp
 //! and for the raw write that unblocks a sleeper a lost wake left asleep). No time is asserted:
 //! a return that must come is given [`DEADLINE`], and order is checked with stamps.
+//!
+//! A test binary of its own, as every file of `adversary/` (`ci/soak` runs them one by one);
+//! its cases could share a process.
 #![deny(unsafe_code)]
 
-#[path = "common/adversary.rs"]
-mod adversary;
 #[allow(unsafe_code)]
+#[path = "../common/mod.rs"]
 mod common;
-#[allow(unsafe_code)]
-#[path = "common/seccomp.rs"]
-mod seccomp;
 
 use adversary::{leak_pd, poller, rescue, tid, wait_asleep, writes, Pipe, DEADLINE};
+use common::{adversary, seccomp};
 use rawpoll::netpoll::{Interest, Netpoll, PollDesc, Ready};
 use rawpoll::{Errno, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLIN, EPOLLOUT};
 use seccomp::{Action, Faults, Rule};

@@ -3,7 +3,7 @@
 //! handling of lengths, the descriptor types (`close(OwnedFd)`, drop, `dup3` keeping the number,
 //! `pipe2`'s ends) and, with the `std` feature, std's descriptors and `io::Error` interop.
 
-mod common;
+use crate::common;
 
 use rawpoll::*;
 use std::mem::{align_of, size_of};

@@ -1,11 +1,11 @@
-//! Issue 5, item 7: 10,000 registered descriptors, all ready at once, each delivered exactly
+//! Scale: 10,000 registered descriptors, all ready at once, each delivered exactly
 //! once.
 //!
 //! 10,000 eventfds (counter 1: readable and writable) are registered, each with its own
 //! `PollDesc`. Non-blocking polls (at most 128 events each) must then report every descriptor
 //! exactly once, with the right readiness, and nothing more (edge-triggered: no second report
 //! without a new edge). A second round writes to every eventfd again and must again see each
-//! exactly once, this time through blocking polls with a wake pending (since issue 10 a flag
+//! exactly once, this time through blocking polls with a wake pending (a flag
 //! alone, nobody being asleep: the first blocking poll waits with timeout 0). The descriptor count is the same before and after. One test in this file (it raises
 //! `RLIMIT_NOFILE` and counts descriptors).
 

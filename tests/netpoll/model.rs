@@ -1,4 +1,5 @@
-//! Issue 5, item 1: model-based fuzzing of [`Netpoll`].
+//! Model-based fuzzing of [`Netpoll`]: random sequences of operations checked against a model,
+//! to find the sequences no hand-written test thought of.
 //!
 //! proptest generates sequences of operations (init, reset, open, close, reuse a descriptor by
 //! bumping its sequence, reuse an fd number while the old file stays registered, write to or
@@ -15,6 +16,9 @@
 //! `RAWPOLL_FUZZ_CASES` sets the number of sequences (default 2000, the bounded `cargo test`
 //! run; `ci/fuzz` runs 100,000), `RAWPOLL_FUZZ_WORKERS` the number of threads that run them
 //! (default 4, each with its own poller and descriptors), `RAWPOLL_FUZZ_SEED` the seed.
+//!
+//! A test binary of its own: the run compares the process's open descriptors before and after,
+//! so no other test may open or close one meanwhile.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestError, TestRng, TestRunner};

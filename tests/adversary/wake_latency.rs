@@ -21,15 +21,12 @@
 //! back, ends the next blocking poll.
 #![deny(unsafe_code)]
 
-#[path = "common/adversary.rs"]
-mod adversary;
 #[allow(unsafe_code)]
+#[path = "../common/mod.rs"]
 mod common;
-#[allow(unsafe_code)]
-#[path = "common/seccomp.rs"]
-mod seccomp;
 
 use adversary::{in_epoll_wait, poller, rescue, sleeps_in, tid, wchan, writes, DEADLINE};
+use common::{adversary, seccomp};
 use rawpoll::netpoll::Netpoll;
 use rawpoll::{EpollEvent, Errno, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLET, EPOLLIN, EPOLL_CTL_ADD};
 use seccomp::{Action, Faults, Rule};

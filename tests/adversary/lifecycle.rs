@@ -16,12 +16,12 @@
 //! `unsafe` except the `setrlimit` helper.
 #![deny(unsafe_code)]
 
-#[path = "common/adversary.rs"]
-mod adversary;
 #[allow(unsafe_code)]
+#[path = "../common/mod.rs"]
 mod common;
 
 use adversary::{fd_open, is_child, leak_pd, open_fds, poller, run_in_child, Pipe};
+use common::adversary;
 use rawpoll::netpoll::{Interest, Netpoll};
 use rawpoll::{Errno, OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK};
 use std::sync::{Arc, Barrier};

@@ -20,6 +20,7 @@
 //! such lookup (and its seccomp filter knows x86 only): the file is empty there.
 #![cfg(any(target_arch = "x86", target_arch = "x86_64"))]
 
+#[path = "../common/mod.rs"]
 mod common;
 
 use rawpoll::raw;
@@ -166,7 +167,7 @@ fn block_pr_get_auxv() {
     #[cfg(target_arch = "x86_64")]
     const AUDIT_ARCH: u32 = 0xc000_003e;
     #[cfg(not(any(target_arch = "x86", target_arch = "x86_64")))]
-    compile_error!("tests/adversary_vdso.rs: the filter knows x86 and x86_64 only");
+    compile_error!("tests/adversary/vdso.rs: the filter knows x86 and x86_64 only");
     // struct seccomp_data: nr at 0, arch at 4, args[0]'s low word at 16 (little-endian).
     let stmt = |code: u32, k: u32| libc::sock_filter {
         code: code as u16,

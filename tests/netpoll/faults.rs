@@ -1,4 +1,4 @@
-//! Issue 12: faults injected into the real system calls of the netpoller and its wrappers.
+//! Faults injected into the real system calls of the netpoller and its wrappers.
 //!
 //! `common/seccomp.rs` filters chosen threads with seccomp user notification: a supervisor
 //! thread fails chosen calls with an errno, or holds a call in flight while other threads act.
@@ -16,12 +16,16 @@
 //! seccomp can inject any errno into any call; which of them the kernel can really return is
 //! said at each test (see the README's "Fault injection" section).
 //!
-//! Output: one `fault:` line per injected errno, `cargo test --test hardening_faults --
+//! Output: one `fault:` line per injected errno, `cargo test --test netpoll_faults --
 //! --nocapture` prints them (the README's table sums them).
+//!
+//! A test binary of its own: its cases count the process's open descriptors (`open_fds`), so no
+//! other test may open or close one meanwhile.
 
+#[path = "../common/mod.rs"]
 mod common;
-#[path = "common/seccomp.rs"]
-mod seccomp;
+
+use common::seccomp;
 
 use rawpoll::netpoll::{Netpoll, PollDesc};
 use rawpoll::AsRawFd;
@@ -517,7 +521,7 @@ fn wake_write_failing_twice_returns_the_error_and_keeps_the_wake_pending() {
     }
 }
 
-/// Issue 12, defect 2: a wake coalesced behind a write in flight. Thread A's wake writes for
+/// A wake coalesced behind a write in flight. Thread A's wake writes for
 /// the sleeper and its write is held in flight; thread B's wake finds it and returns `Ok`
 /// without a system call; A's write then fails (`EBADF`, `EINVAL`). A tries once more, returns
 /// `Ok`, and the sleeper wakes: B's `Ok` was kept. (The old library returned A's error, dropped
@@ -587,7 +591,7 @@ fn coalesced_wake_behind_a_failing_write_still_wakes_the_sleeper() {
 /// pending waits with timeout 0 and retries it too. Exact wait counts.
 ///
 /// Real: `EINTR` for a blocking wait (a signal handler without `SA_RESTART`; see
-/// `hardening_signals.rs`). A wait with timeout 0 never sleeps, and the kernel checks for
+/// `signals.rs`). A wait with timeout 0 never sleeps, and the kernel checks for
 /// signals only before sleeping, so `poll(0)` cannot really get it.
 #[test]
 fn poll_wait_eintr_in_each_delay_mode() {
@@ -741,7 +745,7 @@ fn poll_wait_errors_are_returned_and_a_pending_wake_survives_them() {
 
 static REPORTED: PollDesc = PollDesc::new();
 
-/// Issue 12, defect 1: a non-blocking poll takes the wake's edge from a sleeper (held in its
+/// A non-blocking poll takes the wake's edge from a sleeper (held in its
 /// wait by the supervisor, so the edge is certainly left for the `poll(0)`), and its re-arm
 /// (`EPOLL_CTL_MOD` of the eventfd) fails once with `ENOMEM` or `ENOENT`. A fresh write repairs
 /// it: `poll(0)` returns `Ok`, and the sleeper wakes. (The old library dropped the wake and
@@ -926,7 +930,7 @@ fn stop_sleeper(np: &Netpoll, stop: &AtomicBool) {
     rescue(np);
 }
 
-/// Defect 1 with a real race: a sleeper truly asleep in the kernel, and a thread that wakes
+/// The stolen edge (above) with a real race: a sleeper truly asleep in the kernel, and a thread that wakes
 /// it and at once polls with 0, with every re-arm failing (`ENOMEM`). Whoever takes the edge,
 /// the sleeper returns in every round, and every edge the `poll(0)` took cost exactly one fresh
 /// write: writes = rounds + re-arms, and the eventfd counter counts them all.
@@ -970,7 +974,7 @@ fn rearm_always_failing_racing_a_real_sleeper() {
     );
 }
 
-/// Defect 2 with a real race: in each round a filtered waker, whose every first write attempt
+/// The coalesced wake (above) with a real race: in each round a filtered waker, whose every first write attempt
 /// fails (`EBADF`) and every second succeeds, and an unfiltered waker wake a sleeper truly
 /// asleep in the kernel at the same moment. Every wake returns `Ok` and the sleeper returns in
 /// every round; the filtered waker's writes come in pairs.

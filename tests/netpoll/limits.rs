@@ -1,4 +1,5 @@
-//! Issue 5, item 3: descriptor exhaustion.
+//! Descriptor exhaustion: `Netpoll::init` must fail cleanly (`EMFILE`, nothing leaked) at
+//! every step, and a poller must keep working at a limit with no room left.
 //!
 //! `RLIMIT_NOFILE` is lowered so that `Netpoll::init` can open exactly 0, then exactly 1 new
 //! descriptor: the first step (`epoll_create1`) and then the second (`eventfd`) fail in turn.
