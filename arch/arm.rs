@@ -33,7 +33,7 @@ pub(crate) unsafe fn syscall6(
     a6: usize,
 ) -> (usize, usize) {
     let ret: usize;
-    #[cfg(not(target_feature = "thumb-mode"))]
+    #[cfg(not(any(target_feature = "thumb-mode", rawpoll_thumb)))]
     // SAFETY: the registers follow the ABI above; the caller vouches for the call itself.
     unsafe {
         asm!(
@@ -48,7 +48,7 @@ pub(crate) unsafe fn syscall6(
             options(nostack, preserves_flags),
         );
     }
-    #[cfg(target_feature = "thumb-mode")]
+    #[cfg(any(target_feature = "thumb-mode", rawpoll_thumb))]
     // SAFETY: the registers follow the ABI above and r7 is restored before the block ends; the
     // caller vouches for the call itself.
     unsafe {
