@@ -137,51 +137,9 @@ mod kernel_copy {
     ///
     /// Returns the bytes read; `None` if a step fails or a check does not hold.
     fn procfs_auxv(buf: &mut [usize]) -> Option<usize> {
-        const SELF: &[u8] = b"self\0";
-        let proc = Fd::open(AT_FDCWD, b"/proc\0", O_DIRECTORY | O_NOFOLLOW)?;
-        let mut statfs = [0u32; STATFS64_WORDS];
-        // SAFETY: fstatfs64 writes `size_of_val(&statfs)` bytes into `statfs`.
-        unsafe {
-            sys(
-                SYS_FSTATFS64,
-                proc.0,
-                core::mem::size_of_val(&statfs),
-                statfs.as_mut_ptr() as usize,
-                0,
-                0,
-            )
-        }?;
-        let root = Statx::of(proc.0, b"\0", AT_EMPTY_PATH)?;
-        let is_proc_root = statfs.first() == Some(&PROC_SUPER_MAGIC)
-            && root.is(S_IFDIR)
-            && root.ino == PROC_ROOT_INO
-            && root.mnt_id != 0;
-
-        // SAFETY: getpid takes no arguments.
-        let pid = unsafe { sys(SYS_GETPID, 0, 0, 0, 0, 0) }?;
+        let (proc, root) = procfs_root()?;
         let mut path = [0u8; 20];
-        let start = pid_auxv_path(pid, &mut path);
-        let digits = path.get(start..path.len() - 6);
-        let link = Statx::of(proc.0, SELF, AT_SYMLINK_NOFOLLOW)?;
-        let mut target = [0u8; 20];
-        // SAFETY: readlinkat reads `SELF` up to its NUL, writes at most `target.len()` bytes
-        // into `target`.
-        let n = unsafe {
-            sys(
-                SYS_READLINKAT,
-                proc.0,
-                SELF.as_ptr() as usize,
-                target.as_mut_ptr() as usize,
-                target.len(),
-                0,
-            )
-        }?;
-        let self_is_pid =
-            link.is(S_IFLNK) && link.mnt_id == root.mnt_id && target.get(..n) == digits;
-        if !is_proc_root || !self_is_pid {
-            return None;
-        }
-
+        let start = own_auxv_path(&proc, &root, &mut path)?;
         let file = Fd::open(proc.0, path.get(start..)?, O_NOFOLLOW)?;
         let stat = Statx::of(file.0, b"\0", AT_EMPTY_PATH)?;
         if !stat.is(S_IFREG) || stat.mnt_id != root.mnt_id {
@@ -200,6 +158,58 @@ mod kernel_copy {
                 0,
             )
         }
+    }
+
+    /// `/proc`, opened with O_DIRECTORY and O_NOFOLLOW, and what statx says of it, if it is the
+    /// root of a procfs mount: fstatfs64's f_type is PROC_SUPER_MAGIC, its inode PROC_ROOT_INO,
+    /// its mount ID not 0.
+    fn procfs_root() -> Option<(Fd, Statx)> {
+        let proc = Fd::open(AT_FDCWD, b"/proc\0", O_DIRECTORY | O_NOFOLLOW)?;
+        let mut statfs = [0u32; STATFS64_WORDS];
+        // SAFETY: fstatfs64 writes `size_of_val(&statfs)` bytes into `statfs`.
+        unsafe {
+            sys(
+                SYS_FSTATFS64,
+                proc.0,
+                core::mem::size_of_val(&statfs),
+                statfs.as_mut_ptr() as usize,
+                0,
+                0,
+            )
+        }?;
+        let root = Statx::of(proc.0, b"\0", AT_EMPTY_PATH)?;
+        let is_proc_root = statfs.first() == Some(&PROC_SUPER_MAGIC)
+            && root.is(S_IFDIR)
+            && root.ino == PROC_ROOT_INO
+            && root.mnt_id != 0;
+        is_proc_root.then_some((proc, root))
+    }
+
+    /// Writes `<pid>/auxv` for getpid's pid at the end of `path` and returns where it starts, if
+    /// the `self` link of the procfs `proc` (whose root is `root`) is a symlink on the same mount
+    /// naming that pid: that procfs sees this process under the same number.
+    fn own_auxv_path(proc: &Fd, root: &Statx, path: &mut [u8; 20]) -> Option<usize> {
+        const SELF: &[u8] = b"self\0";
+        // SAFETY: getpid takes no arguments.
+        let pid = unsafe { sys(SYS_GETPID, 0, 0, 0, 0, 0) }?;
+        let start = pid_auxv_path(pid, path);
+        let digits = path.get(start..path.len() - 6);
+        let link = Statx::of(proc.0, SELF, AT_SYMLINK_NOFOLLOW)?;
+        let mut target = [0u8; 20];
+        // SAFETY: readlinkat reads `SELF` up to its NUL, writes at most `target.len()` bytes
+        // into `target`.
+        let n = unsafe {
+            sys(
+                SYS_READLINKAT,
+                proc.0,
+                SELF.as_ptr() as usize,
+                target.as_mut_ptr() as usize,
+                target.len(),
+                0,
+            )
+        }?;
+        let names_pid = link.is(S_IFLNK) && link.mnt_id == root.mnt_id && target.get(..n) == digits;
+        names_pid.then_some(start)
     }
 
     /// Writes `<pid>/auxv` and a NUL at the end of `path`; returns where it starts. The digits
