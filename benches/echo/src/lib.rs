@@ -115,3 +115,66 @@ fn control() {
         }
     }
 }
+
+/// The echo connection of the rawpoll servers, on rawpoll's readiness layer.
+pub mod rawpoll_io {
+    use super::BUF;
+    use core::future::poll_fn;
+    use rawpoll::netpoll::{Direction, PollDesc};
+    use rawpoll::Errno;
+    use std::io::{ErrorKind, Read, Write};
+    use std::net::TcpStream;
+
+    /// Waits until `dir` of `pd` is ready (or closing, or expired: an error).
+    pub async fn ready(pd: &PollDesc, dir: Direction) -> Result<(), Errno> {
+        poll_fn(|cx| pd.poll_ready(dir, cx)).await
+    }
+
+    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error.
+    ///
+    /// A read that returns fewer bytes than the buffer has drained the socket, so the edge is
+    /// cleared without the read that would return `EAGAIN` (as tokio does): `clear_ready` keeps
+    /// any edge that arrived after `poll_ready` returned `Ready`, whatever the order of that
+    /// edge, the read and the clear, so no data that arrives later waits for another edge.
+    pub async fn echo(stream: &TcpStream, pd: &PollDesc) {
+        let mut buf = [0u8; BUF];
+        loop {
+            if ready(pd, Direction::Read).await.is_err() {
+                return;
+            }
+            let n = match (&*stream).read(&mut buf) {
+                Ok(0) => return,
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    pd.clear_ready(Direction::Read);
+                    continue;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(_) => return,
+            };
+            if n < BUF {
+                pd.clear_ready(Direction::Read);
+            }
+            if write_all(stream, pd, &buf[..n]).await.is_err() {
+                return;
+            }
+        }
+    }
+
+    async fn write_all(stream: &TcpStream, pd: &PollDesc, data: &[u8]) -> Result<(), Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            match (&*stream).write(&data[done..]) {
+                Ok(0) => return Err(Errno::EPIPE),
+                Ok(n) => done += n,
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    pd.clear_ready(Direction::Write);
+                    ready(pd, Direction::Write).await?;
+                }
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(_) => return Err(Errno::EPIPE),
+            }
+        }
+        Ok(())
+    }
+}
