@@ -12,3 +12,4 @@ pub(crate) const KERNEL_SIGSET_SIZE: usize = 16;
 pub(crate) const ENOSYS: u16 = 89;
 pub(crate) const ELOOP: u16 = 90;
 pub(crate) const ETIMEDOUT: u16 = 145;
+pub(crate) const ECANCELED: u16 = 158;

@@ -15,3 +15,4 @@ pub(crate) const CLONE_FLAGS_ARG: usize = 0;
 pub(crate) const ENOSYS: u16 = 38;
 pub(crate) const ELOOP: u16 = 40;
 pub(crate) const ETIMEDOUT: u16 = 110;
+pub(crate) const ECANCELED: u16 = 125;

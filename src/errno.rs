@@ -54,9 +54,11 @@ impl Errno {
     pub const ELOOP: Errno = Errno(arch::ELOOP);
     /// Timed out: 110, or 145 on MIPS.
     pub const ETIMEDOUT: Errno = Errno(arch::ETIMEDOUT);
+    /// Operation canceled: 125, or 158 on MIPS.
+    pub const ECANCELED: Errno = Errno(arch::ECANCELED);
 
     /// The errors this crate names, with their names.
-    const NAMES: [(Errno, &'static str); 21] = [
+    const NAMES: [(Errno, &'static str); 22] = [
         (Errno::EPERM, "EPERM"),
         (Errno::ENOENT, "ENOENT"),
         (Errno::ESRCH, "ESRCH"),
@@ -78,6 +80,7 @@ impl Errno {
         (Errno::ENOSYS, "ENOSYS"),
         (Errno::ELOOP, "ELOOP"),
         (Errno::ETIMEDOUT, "ETIMEDOUT"),
+        (Errno::ECANCELED, "ECANCELED"),
     ];
 
     /// The error with number `raw`, as returned by the kernel or by [`crate::raw::syscall6`].

@@ -2,9 +2,12 @@
 //! travels through epoll's 64-bit data word together with a sequence [`Tag`] (Go's
 //! `taggedPointerPack`).
 
+use super::ready::{self, Direction};
 #[cfg(doc)]
 use super::Netpoll;
+use core::cell::UnsafeCell;
 use core::sync::atomic::{AtomicUsize, Ordering};
+use core::task::Waker;
 
 /// The sequence tag an event carried: the low [`TAG_BITS`] bits of the [`PollDesc`] sequence at
 /// the time of the registration it came from.
@@ -67,7 +70,17 @@ impl Tag {
 pub struct PollDesc {
     sequence: AtomicUsize,
     user_data: AtomicUsize,
+    /// Per [`Direction`]: the readiness word (see the `ready` module).
+    readiness: [AtomicUsize; 2],
+    /// Per [`Direction`]: the registered waker, owned by whoever set `LOCKED` in the word.
+    wakers: [UnsafeCell<Option<Waker>>; 2],
 }
+
+// SAFETY: every field but `wakers` is atomic. A waker cell is read or written only by the thread
+// that set `LOCKED` in its direction's readiness word with an acquiring compare-exchange, until
+// it clears it with a releasing one (`ready.rs`, `ReadyPath::swap_waker`), so no two threads
+// touch a cell at once and each sees the last owner's writes; `Waker` is `Send` and `Sync`.
+unsafe impl Sync for PollDesc {}
 
 impl Default for PollDesc {
     fn default() -> Self {
@@ -81,6 +94,27 @@ impl PollDesc {
         PollDesc {
             sequence: AtomicUsize::new(0),
             user_data: AtomicUsize::new(0),
+            // Generation 0 (sequence 0), nothing latched, no waker.
+            readiness: [AtomicUsize::new(0), AtomicUsize::new(0)],
+            wakers: [UnsafeCell::new(None), UnsafeCell::new(None)],
+        }
+    }
+
+    pub(crate) fn sequence_word(&self) -> &AtomicUsize {
+        &self.sequence
+    }
+
+    pub(crate) fn readiness_word(&self, dir: Direction) -> &AtomicUsize {
+        match dir {
+            Direction::Read => &self.readiness[0],
+            Direction::Write => &self.readiness[1],
+        }
+    }
+
+    pub(crate) fn waker_cell(&self, dir: Direction) -> &UnsafeCell<Option<Waker>> {
+        match dir {
+            Direction::Read => &self.wakers[0],
+            Direction::Write => &self.wakers[1],
         }
     }
 
@@ -92,13 +126,20 @@ impl PollDesc {
 
     /// Moves to the next sequence (wrapping) and returns it: call this when the descriptor is
     /// reused for another file descriptor, before registering it again.
+    ///
+    /// Resets the readiness of both directions for the new registration (nothing latched, not
+    /// closing, no deadline), so that it never sees its predecessor's, and wakes a waker still
+    /// registered (the predecessor's task is never left parked). An event of the old
+    /// registration delivered after this, even one whose tag was read before it, latches
+    /// nothing and wakes nobody.
     pub fn bump_sequence(&self) -> usize {
-        self.sequence.fetch_add(1, Ordering::AcqRel).wrapping_add(1)
+        ready::bump_on(self)
     }
 
-    /// Sets the sequence outright (for runtimes that keep their own counter).
+    /// Sets the sequence outright (for runtimes that keep their own counter), resetting the
+    /// readiness as [`PollDesc::bump_sequence`] does.
     pub fn set_sequence(&self, sequence: usize) {
-        self.sequence.store(sequence, Ordering::Release);
+        ready::set_sequence_on(self, sequence)
     }
 
     /// The tag of the current sequence, as the events of a registration made now will carry it.

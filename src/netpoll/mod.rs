@@ -92,10 +92,12 @@ mod desc;
 mod interest;
 #[cfg(test)]
 mod model_check;
+mod ready;
 mod wake;
 
 pub use desc::{PollDesc, Tag, TAG_BITS};
 pub use interest::{Interest, Ready};
+pub use ready::Direction;
 
 use crate::errno::Errno;
 use crate::event::{
@@ -382,6 +384,40 @@ impl Netpoll {
         F: FnMut(&'static PollDesc, Ready, Tag),
     {
         poll_on(&self.kernel()?, delay_ns, ready)
+    }
+
+    /// Go's `netpoll` followed by its `netpollready`: waits exactly as [`Netpoll::poll`] does
+    /// (the same delay rules, the same wake protocol and guarantees: the wake is settled before
+    /// any waker runs), then delivers each current event into its [`PollDesc`]'s readiness
+    /// ([`PollDesc::set_ready`]) and wakes the wakers registered for it. Returns how many
+    /// descriptors it delivered to.
+    ///
+    /// Delivery is two passes over the batch: every event is latched first, then the wakers are
+    /// woken, with nothing held. A waker that panics unwinds out of this call with every edge
+    /// of the batch latched (each task that polls sees it); the wakers after it in the batch are
+    /// still registered and not woken, so a runtime that catches the panic polls its waiting
+    /// tasks again, as after a panicking callback of `poll`. The poller itself is left exactly
+    /// as a normal return would leave it. An event whose descriptor is reused between its tag
+    /// check and its delivery latches nothing and wakes nobody (see [`PollDesc::set_ready`]).
+    #[doc(alias = "netpollready")]
+    pub fn poll_wake(&self, delay_ns: i64) -> Result<usize, Errno> {
+        let mut batch: [Option<(&'static PollDesc, Ready, Tag)>; EVENTS_PER_POLL] =
+            [None; EVENTS_PER_POLL];
+        let mut latched = 0;
+        let polled = poll_on(&self.kernel()?, delay_ns, |pd, readiness, tag| {
+            if ready::latch_on(pd, &readiness, tag) {
+                if let Some(slot) = batch.get_mut(latched) {
+                    *slot = Some((pd, readiness, tag));
+                    latched += 1;
+                }
+            }
+        });
+        // Woken whatever `poll_on` returned: a failed give-back of the wake edge is returned
+        // after the batch was delivered.
+        for (pd, readiness, tag) in batch.iter().flatten() {
+            ready::wake_on(*pd, readiness, *tag);
+        }
+        polled.map(|_| latched)
     }
 
     /// The epoll instance's number, for diagnostics (`-1` before `init`). A number grants

@@ -94,6 +94,7 @@ mod oracle {
         rawpoll::Errno::ENOSYS.raw() => errno::ENOSYS,
         rawpoll::Errno::ELOOP.raw() => errno::ELOOP,
         rawpoll::Errno::ETIMEDOUT.raw() => errno::ETIMEDOUT,
+        rawpoll::Errno::ECANCELED.raw() => errno::ECANCELED,
         core::mem::size_of::<rawpoll::EpollEvent>() => core::mem::size_of::<k::epoll_event>(),
         core::mem::align_of::<rawpoll::EpollEvent>() => core::mem::align_of::<k::epoll_event>(),
         core::mem::size_of::<rawpoll::Timespec>() => core::mem::size_of::<k::__kernel_timespec>(),
