@@ -62,11 +62,14 @@ pub(crate) unsafe fn syscall6(
 }
 
 // System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl, 64-bit entries).
+// The socket calls are the direct ones (326..), not socketcall(102), which multiplexes them
+// through one number.
 pub(crate) const SYS_READ: usize = 3;
 pub(crate) const SYS_WRITE: usize = 4;
 pub(crate) const SYS_CLOSE: usize = 6;
 pub(crate) const SYS_GETPID: usize = 20;
 pub(crate) const SYS_KILL: usize = 37;
+pub(crate) const SYS_IOCTL: usize = 54;
 pub(crate) const SYS_FCNTL: usize = 55;
 pub(crate) const SYS_REBOOT: usize = 88;
 pub(crate) const SYS_WAIT4: usize = 114;
@@ -79,4 +82,11 @@ pub(crate) const SYS_EPOLL_CREATE1: usize = 315;
 pub(crate) const SYS_DUP3: usize = 316;
 pub(crate) const SYS_PIPE2: usize = 317;
 pub(crate) const SYS_PRLIMIT64: usize = 325;
+pub(crate) const SYS_SOCKET: usize = 326;
+pub(crate) const SYS_BIND: usize = 327;
+pub(crate) const SYS_CONNECT: usize = 328;
+pub(crate) const SYS_LISTEN: usize = 329;
+pub(crate) const SYS_GETSOCKNAME: usize = 331;
+pub(crate) const SYS_GETSOCKOPT: usize = 340;
+pub(crate) const SYS_ACCEPT4: usize = 344;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;

@@ -47,11 +47,14 @@ pub(crate) unsafe fn syscall6(
 }
 
 // System-call numbers (arch/s390/kernel/syscalls/syscall.tbl, 64-bit entries).
+// The socket calls are the direct ones Linux 4.3 added (359..373), not socketcall(102), which
+// multiplexes them through one number.
 pub(crate) const SYS_READ: usize = 3;
 pub(crate) const SYS_WRITE: usize = 4;
 pub(crate) const SYS_CLOSE: usize = 6;
 pub(crate) const SYS_GETPID: usize = 20;
 pub(crate) const SYS_KILL: usize = 37;
+pub(crate) const SYS_IOCTL: usize = 54;
 pub(crate) const SYS_FCNTL: usize = 55;
 pub(crate) const SYS_REBOOT: usize = 88;
 pub(crate) const SYS_WAIT4: usize = 114;
@@ -64,6 +67,13 @@ pub(crate) const SYS_PIPE2: usize = 325;
 pub(crate) const SYS_DUP3: usize = 326;
 pub(crate) const SYS_EPOLL_CREATE1: usize = 327;
 pub(crate) const SYS_PRLIMIT64: usize = 334;
+pub(crate) const SYS_SOCKET: usize = 359;
+pub(crate) const SYS_BIND: usize = 361;
+pub(crate) const SYS_CONNECT: usize = 362;
+pub(crate) const SYS_LISTEN: usize = 363;
+pub(crate) const SYS_ACCEPT4: usize = 364;
+pub(crate) const SYS_GETSOCKOPT: usize = 365;
+pub(crate) const SYS_GETSOCKNAME: usize = 367;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;
 
 /// `clone`'s argument order, unlike values.rs: s390 is CLONE_BACKWARDS2, clone(stack, flags,

@@ -115,14 +115,20 @@ build_std_env() {
 # Where build_freestanding builds: $CARGO_TARGET_DIR if the caller set one, else target/matrix.
 freestanding_dir=${CARGO_TARGET_DIR:-target/matrix}
 
-# build_freestanding BINARY TARGET: builds tests/freestanding's bin BINARY (or the demo example)
-# with -Zbuild-std=core as a static, position-dependent binary entered at _start, linked by the
+# is_freestanding_example BINARY: is BINARY one of tests/freestanding's examples (the demo, the
+# echo) rather than one of its bins?
+is_freestanding_example() {
+  [ -f "$ci_dir/../tests/freestanding/examples/$1.rs" ]
+}
+
+# build_freestanding BINARY TARGET: builds tests/freestanding's bin or example BINARY with
+# -Zbuild-std=core as a static, position-dependent binary entered at _start, linked by the
 # target's linker column.
 build_freestanding() {
   local binary=$1 target=$2 linker kind
   linker=$(target_field "$target" linker) || return 2
   build_std_env ""
-  if [ "$binary" = demo ]; then kind=(--example demo); else kind=(--bin "$binary"); fi
+  if is_freestanding_example "$binary"; then kind=(--example "$binary"); else kind=(--bin "$binary"); fi
   local flags="-C linker=$linker -C linker-flavor=ld -C relocation-model=static"
   flags+=" -C link-arg=--entry=_start -C link-arg=-static -C link-arg=--gc-sections"
   # Freestanding and panic=abort: no unwind tables, no RELRO segment, no build id.
@@ -153,8 +159,8 @@ build_reported() {
 
 # freestanding_path BINARY TARGET: where build_freestanding put it.
 freestanding_path() {
-  if [ "$1" = demo ]; then
-    echo "$freestanding_dir/$2/freestanding/examples/demo"
+  if is_freestanding_example "$1"; then
+    echo "$freestanding_dir/$2/freestanding/examples/$1"
   else
     echo "$freestanding_dir/$2/freestanding/$1"
   fi

@@ -145,6 +145,23 @@ pub const SYS_FCNTL: usize = arch::SYS_FCNTL;
 pub const SYS_PRLIMIT64: usize = arch::SYS_PRLIMIT64;
 /// `reboot(2)` (the freestanding runners power the machine off with it when they run as `/init`).
 pub const SYS_REBOOT: usize = arch::SYS_REBOOT;
+/// `ioctl(2)` (the freestanding echo runner brings up `lo` with it when it runs as `/init`).
+pub const SYS_IOCTL: usize = arch::SYS_IOCTL;
+/// `socket(2)`: a direct system call on every supported target (32-bit x86 and s390x since Linux
+/// 4.3; never through `socketcall(2)`).
+pub const SYS_SOCKET: usize = arch::SYS_SOCKET;
+/// `bind(2)`.
+pub const SYS_BIND: usize = arch::SYS_BIND;
+/// `listen(2)`.
+pub const SYS_LISTEN: usize = arch::SYS_LISTEN;
+/// `accept4(2)`.
+pub const SYS_ACCEPT4: usize = arch::SYS_ACCEPT4;
+/// `connect(2)`.
+pub const SYS_CONNECT: usize = arch::SYS_CONNECT;
+/// `getsockname(2)`.
+pub const SYS_GETSOCKNAME: usize = arch::SYS_GETSOCKNAME;
+/// `getsockopt(2)` (`SO_ERROR` after a non-blocking `connect`).
+pub const SYS_GETSOCKOPT: usize = arch::SYS_GETSOCKOPT;
 
 /// `SIGCHLD`: 17, or 18 on MIPS.
 pub const SIGCHLD: u32 = arch::SIGCHLD;

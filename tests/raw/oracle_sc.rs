@@ -43,6 +43,14 @@ fn syscall_numbers_match_sc() {
         ("pipe2", raw::SYS_PIPE2, sc::nr::PIPE2),
         ("prlimit64", raw::SYS_PRLIMIT64, sc::nr::PRLIMIT64),
         ("fcntl", raw::SYS_FCNTL, sc::nr::FCNTL),
+        ("ioctl", raw::SYS_IOCTL, sc::nr::IOCTL),
+        ("socket", raw::SYS_SOCKET, sc::nr::SOCKET),
+        ("bind", raw::SYS_BIND, sc::nr::BIND),
+        ("listen", raw::SYS_LISTEN, sc::nr::LISTEN),
+        ("accept4", raw::SYS_ACCEPT4, sc::nr::ACCEPT4),
+        ("connect", raw::SYS_CONNECT, sc::nr::CONNECT),
+        ("getsockname", raw::SYS_GETSOCKNAME, sc::nr::GETSOCKNAME),
+        ("getsockopt", raw::SYS_GETSOCKOPT, sc::nr::GETSOCKOPT),
     ];
     for (name, ours, theirs) in pairs {
         assert_eq!(ours, theirs, "{name}");

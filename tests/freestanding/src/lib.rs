@@ -113,7 +113,7 @@ pub fn exit(code: i32) -> ! {
 }
 
 /// Is this process PID 1, the kernel's first process?
-fn is_init() -> bool {
+pub fn is_init() -> bool {
     // SAFETY: getpid touches no memory.
     let (pid, _) = unsafe { syscall6(raw::SYS_GETPID, 0, 0, 0, 0, 0, 0) };
     pid == 1
