@@ -116,6 +116,8 @@ fn control() {
     }
 }
 
+pub mod st;
+
 /// The echo connection of the rawpoll servers, on rawpoll's readiness layer.
 pub mod rawpoll_io {
     use super::BUF;
@@ -130,13 +132,56 @@ pub mod rawpoll_io {
         poll_fn(|cx| pd.poll_ready(dir, cx)).await
     }
 
-    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error.
-    ///
-    /// A read that returns fewer bytes than the buffer has drained the socket, so the edge is
-    /// cleared without the read that would return `EAGAIN` (as tokio does): `clear_ready` keeps
-    /// any edge that arrived after `poll_ready` returned `Ready`, whatever the order of that
-    /// edge, the read and the clear, so no data that arrives later waits for another edge.
+    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error, as the
+    /// examples do (examples/single_thread/echo.rs, `Conn::io` in
+    /// examples/multi_thread/executor.rs): each I/O is tried first, and only an `EAGAIN` clears
+    /// the edge and waits. Every message therefore costs a read that returns `EAGAIN`.
     pub async fn echo(stream: &TcpStream, pd: &PollDesc) {
+        let mut buf = [0u8; BUF];
+        loop {
+            match io(pd, Direction::Read, || (&*stream).read(&mut buf)).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if write_all(stream, pd, &buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// The examples' I/O loop: runs `op` until it does not fail with `WouldBlock`, clearing the
+    /// edge and waiting for `dir` in between.
+    pub async fn io<T>(
+        pd: &PollDesc,
+        dir: Direction,
+        mut op: impl FnMut() -> std::io::Result<T>,
+    ) -> std::io::Result<T> {
+        poll_fn(|cx| loop {
+            match op() {
+                Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                    pd.clear_ready(dir);
+                    match pd.poll_ready(dir, cx) {
+                        core::task::Poll::Ready(Ok(())) => continue,
+                        core::task::Poll::Ready(Err(e)) => {
+                            return core::task::Poll::Ready(Err(e.into()))
+                        }
+                        core::task::Poll::Pending => return core::task::Poll::Pending,
+                    }
+                }
+                other => return core::task::Poll::Ready(other),
+            }
+        })
+        .await
+    }
+
+    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error, waiting
+    /// for readiness before each read; a read that returns fewer bytes than the buffer has
+    /// drained the socket, so the edge is cleared without the read that would return `EAGAIN`
+    /// (as tokio does). `clear_ready` keeps any edge that arrived after `poll_ready` returned
+    /// `Ready`, whatever the order of that edge, the read and the clear, so data that arrives
+    /// later is never left waiting for another edge.
+    pub async fn echo_short_reads(stream: &TcpStream, pd: &PollDesc) {
         let mut buf = [0u8; BUF];
         loop {
             if ready(pd, Direction::Read).await.is_err() {
@@ -161,18 +206,11 @@ pub mod rawpoll_io {
         }
     }
 
-    async fn write_all(stream: &TcpStream, pd: &PollDesc, data: &[u8]) -> Result<(), Errno> {
-        let mut done = 0;
-        while done < data.len() {
-            match (&*stream).write(&data[done..]) {
-                Ok(0) => return Err(Errno::EPIPE),
-                Ok(n) => done += n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    pd.clear_ready(Direction::Write);
-                    ready(pd, Direction::Write).await?;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => return Err(Errno::EPIPE),
+    async fn write_all(stream: &TcpStream, pd: &PollDesc, mut data: &[u8]) -> Result<(), Errno> {
+        while !data.is_empty() {
+            match io(pd, Direction::Write, || (&*stream).write(data)).await {
+                Ok(0) | Err(_) => return Err(Errno::EPIPE),
+                Ok(n) => data = &data[n..],
             }
         }
         Ok(())
