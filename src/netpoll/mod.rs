@@ -92,6 +92,8 @@ mod desc;
 mod interest;
 #[cfg(test)]
 mod model_check;
+#[cfg(test)]
+mod model_check_ready;
 mod ready;
 mod wake;
 
