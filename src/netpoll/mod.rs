@@ -92,6 +92,8 @@ mod desc;
 mod interest;
 #[cfg(test)]
 mod model_check;
+#[cfg(test)]
+mod model_check_ready;
 mod ready;
 mod wake;
 
@@ -401,21 +403,24 @@ impl Netpoll {
     /// check and its delivery latches nothing and wakes nobody (see [`PollDesc::set_ready`]).
     #[doc(alias = "netpollready")]
     pub fn poll_wake(&self, delay_ns: i64) -> Result<usize, Errno> {
-        let mut batch: [Option<(&'static PollDesc, Ready, Tag)>; EVENTS_PER_POLL] =
+        // What the second pass needs of each latched event (the event bits, not the decoded
+        // `Ready`, keep the array small: it is on the stack, beside the poll's own buffer).
+        let mut batch: [Option<(&'static PollDesc, u32, Tag)>; EVENTS_PER_POLL] =
             [None; EVENTS_PER_POLL];
         let mut latched = 0;
         let polled = poll_on(&self.kernel()?, delay_ns, |pd, readiness, tag| {
             if ready::latch_on(pd, &readiness, tag) {
+                // A poll reports at most EVENTS_PER_POLL descriptors, so there is always a slot.
                 if let Some(slot) = batch.get_mut(latched) {
-                    *slot = Some((pd, readiness, tag));
+                    *slot = Some((pd, readiness.events, tag));
                     latched += 1;
                 }
             }
         });
         // Woken whatever `poll_on` returned: a failed give-back of the wake edge is returned
         // after the batch was delivered.
-        for (pd, readiness, tag) in batch.iter().flatten() {
-            ready::wake_on(*pd, readiness, *tag);
+        for &(pd, events, tag) in batch.iter().flatten() {
+            ready::wake_on(pd, &Ready::from_events(events), tag);
         }
         polled.map(|_| latched)
     }

@@ -250,20 +250,21 @@ pub(crate) fn clear_expired_on(path: &impl ReadyPath, dir: Direction) {
 }
 
 /// Raises `flags` in `dir`'s word if its generation is `generation` (any generation if `None`),
-/// taking the waker cell in the same exchange if it holds a waker and nobody owns it. Returns
-/// whether the generation matched, and the word as locked if the cell was taken.
+/// and if `take_cell`, takes the waker cell in the same exchange if it holds a waker and nobody
+/// owns it. Returns whether the generation matched, and the word as locked if the cell was taken.
 fn raise(
     path: &impl ReadyPath,
     dir: Direction,
     flags: usize,
     generation: Option<usize>,
+    take_cell: bool,
 ) -> (bool, Option<usize>) {
     let mut word = path.load(dir);
     loop {
         if generation.is_some_and(|g| word & GENERATION != g) {
             return (false, None);
         }
-        let take = word & WAITING != 0 && word & LOCKED == 0;
+        let take = take_cell && word & WAITING != 0 && word & LOCKED == 0;
         let new = word | flags | if take { LOCKED } else { 0 };
         if new == word {
             // Raised already, and the cell is empty or owned by someone who will see it.
@@ -301,7 +302,7 @@ fn raise_and_wake(
     flags: usize,
     generation: Option<usize>,
 ) -> bool {
-    let (matched, locked) = raise(path, dir, flags, generation);
+    let (matched, locked) = raise(path, dir, flags, generation, true);
     if let Some(locked) = locked {
         take_and_wake(path, dir, locked);
     }
@@ -364,10 +365,14 @@ pub(crate) fn set_ready_on(path: &impl ReadyPath, ready: &Ready, tag: Tag) -> bo
     latched
 }
 
-/// [`PollDesc::unblock`] on any [`ReadyPath`].
+/// [`PollDesc::unblock`] on any [`ReadyPath`]: both directions closed first, then their waiters
+/// woken, so that a waker that panics leaves both closed.
 pub(crate) fn unblock_on(path: &impl ReadyPath) {
     for dir in Direction::BOTH {
-        raise_and_wake(path, dir, CLOSED, None);
+        raise(path, dir, CLOSED, None, false);
+    }
+    for dir in Direction::BOTH {
+        raise_and_wake(path, dir, 0, None);
     }
 }
 
@@ -376,23 +381,19 @@ pub(crate) fn expire_on(path: &impl ReadyPath, dir: Direction) {
     raise_and_wake(path, dir, EXPIRED, None);
 }
 
-/// Resets both words to `sequence`'s generation, keeping the waker cells, and wakes a waker
-/// still registered (the last registration's task).
+/// Resets both words to `sequence`'s generation, keeping the waker cells (their ownership and
+/// content), then wakes a waker still registered (the last registration's task), so that a
+/// waker that panics leaves both reset.
 pub(crate) fn reset_on(path: &impl ReadyPath, sequence: usize) {
     let generation = generation(sequence);
     for dir in Direction::BOTH {
         let mut word = path.load(dir);
-        let locked = loop {
-            let take = word & WAITING != 0 && word & LOCKED == 0;
-            let new = generation | (word & CELL) | if take { LOCKED } else { 0 };
-            match path.swap(dir, word, new) {
-                Ok(_) => break take.then_some(new),
-                Err(now) => word = now,
-            }
-        };
-        if let Some(locked) = locked {
-            take_and_wake(path, dir, locked);
+        while let Err(now) = path.swap(dir, word, generation | (word & CELL)) {
+            word = now;
         }
+    }
+    for dir in Direction::BOTH {
+        raise_and_wake(path, dir, 0, Some(generation));
     }
 }
 
