@@ -238,6 +238,44 @@ fn a_panicking_waker_in_unblock_and_expire_leaves_the_state_raised() {
     );
 }
 
+/// A waker whose last drop panics.
+struct PanicsOnDrop;
+
+impl Wake for PanicsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("{BOOM}");
+        }
+    }
+}
+
+#[test]
+fn a_waker_whose_drop_panics_unwinds_out_of_poll_ready_with_the_new_waker_registered() {
+    let pd = leak_pd(11);
+    // The cell holds the last reference: replacing it drops it, and its drop panics.
+    assert_eq!(
+        poll(pd, Direction::Read, &Waker::from(Arc::new(PanicsOnDrop))),
+        Poll::Pending
+    );
+    let (count, waker) = counter();
+    let caught = catch_unwind(AssertUnwindSafe(|| poll(pd, Direction::Read, &waker)));
+    assert!(
+        caught.is_err(),
+        "the drop's panic unwinds out of poll_ready"
+    );
+    assert!(pd.set_ready(READABLE, pd.tag()));
+    assert_eq!(count.wakes(), 1);
+    assert_eq!(poll(pd, Direction::Read, &waker), Poll::Ready(Ok(())));
+    pd.clear_ready(Direction::Read);
+    assert_eq!(poll(pd, Direction::Read, &waker), Poll::Pending);
+    pd.unblock();
+    assert_eq!(count.wakes(), 2);
+}
+
 /// A waker whose wake calls back into its descriptor: it registers itself for writing, then
 /// delivers a write edge, which wakes it again, `depth` times in all.
 struct Reentrant {
