@@ -53,15 +53,17 @@
 //! # The seam
 //!
 //! The functions below do every access to the word and to the waker cell through a
-//! [`ReadyPath`]. The shipped implementation is [`PollDesc`]'s own atomics and cells; the
-//! exhaustive check (`model_check.rs`) implements it with its scheduler and explores every
-//! interleaving of the shipped functions.
+//! [`ReadyPath`]. The shipped implementation is [`PollDesc`]'s own atomics and cells, every
+//! atomic access sequentially consistent (as the wake protocol's), so that the interleavings of
+//! these steps cover every execution; the exhaustive check (`model_check_ready.rs`) implements
+//! it with its scheduler and explores every interleaving of the shipped functions.
 
 use super::desc::{PollDesc, Tag, TAG_BITS};
 use super::interest::Ready;
 #[cfg(doc)]
 use super::Netpoll;
 use crate::errno::Errno;
+use core::sync::atomic::Ordering::SeqCst;
 use core::task::{Context, Poll, Waker};
 
 /// A direction of readiness: Go's mode `'r'` or `'w'`.
@@ -484,34 +486,28 @@ impl ReadyPath for PollDesc {
 
     #[inline(always)]
     fn sequence(&self) -> usize {
-        self.sequence_word()
-            .load(core::sync::atomic::Ordering::Acquire)
+        self.sequence_word().load(SeqCst)
     }
 
     #[inline(always)]
     fn bump_sequence(&self) -> usize {
-        self.sequence_word()
-            .fetch_add(1, core::sync::atomic::Ordering::AcqRel)
-            .wrapping_add(1)
+        self.sequence_word().fetch_add(1, SeqCst).wrapping_add(1)
     }
 
     #[inline(always)]
     fn store_sequence(&self, sequence: usize) {
-        self.sequence_word()
-            .store(sequence, core::sync::atomic::Ordering::Release)
+        self.sequence_word().store(sequence, SeqCst)
     }
 
     #[inline(always)]
     fn load(&self, dir: Direction) -> usize {
-        self.readiness_word(dir)
-            .load(core::sync::atomic::Ordering::Acquire)
+        self.readiness_word(dir).load(SeqCst)
     }
 
     #[inline(always)]
     fn swap(&self, dir: Direction, current: usize, new: usize) -> Result<usize, usize> {
-        use core::sync::atomic::Ordering::{AcqRel, Acquire};
         self.readiness_word(dir)
-            .compare_exchange(current, new, AcqRel, Acquire)
+            .compare_exchange(current, new, SeqCst, SeqCst)
     }
 
     #[inline(always)]

@@ -10,7 +10,8 @@
 //! the descriptor as a normal wake would, holding nobody up.
 //!
 //! The test bodies use the public API only and no `unsafe`. No time is asserted: a return that
-//! must come is given [`DEADLINE`], and order is checked with flags.
+//! must come is given [`DEADLINE`], and order is checked with flags. The racing cases' counts
+//! are divided by `RAWPOLL_EMULATED_SCALE` (default 10) under emulation.
 //!
 //! A test binary of its own, as every file of `adversary/`; its cases could share a process.
 #![deny(unsafe_code)]
@@ -20,7 +21,7 @@
 mod common;
 
 use adversary::{leak_pd, poller, Pipe, DEADLINE};
-use common::adversary;
+use common::{adversary, scaled};
 use rawpoll::netpoll::{Direction, Netpoll, PollDesc, Ready};
 use rawpoll::{Errno, OwnedFd, EFD_CLOEXEC, EFD_NONBLOCK, EPOLLIN, EPOLLOUT};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -237,6 +238,44 @@ fn a_panicking_waker_in_unblock_and_expire_leaves_the_state_raised() {
     );
 }
 
+/// A waker whose last drop panics.
+struct PanicsOnDrop;
+
+impl Wake for PanicsOnDrop {
+    fn wake(self: Arc<Self>) {}
+}
+
+impl Drop for PanicsOnDrop {
+    fn drop(&mut self) {
+        if !thread::panicking() {
+            panic!("{BOOM}");
+        }
+    }
+}
+
+#[test]
+fn a_waker_whose_drop_panics_unwinds_out_of_poll_ready_with_the_new_waker_registered() {
+    let pd = leak_pd(11);
+    // The cell holds the last reference: replacing it drops it, and its drop panics.
+    assert_eq!(
+        poll(pd, Direction::Read, &Waker::from(Arc::new(PanicsOnDrop))),
+        Poll::Pending
+    );
+    let (count, waker) = counter();
+    let caught = catch_unwind(AssertUnwindSafe(|| poll(pd, Direction::Read, &waker)));
+    assert!(
+        caught.is_err(),
+        "the drop's panic unwinds out of poll_ready"
+    );
+    assert!(pd.set_ready(READABLE, pd.tag()));
+    assert_eq!(count.wakes(), 1);
+    assert_eq!(poll(pd, Direction::Read, &waker), Poll::Ready(Ok(())));
+    pd.clear_ready(Direction::Read);
+    assert_eq!(poll(pd, Direction::Read, &waker), Poll::Pending);
+    pd.unblock();
+    assert_eq!(count.wakes(), 2);
+}
+
 /// A waker whose wake calls back into its descriptor: it registers itself for writing, then
 /// delivers a write edge, which wakes it again, `depth` times in all.
 struct Reentrant {
@@ -358,8 +397,8 @@ fn a_slow_waker_holds_up_nobody_else_on_its_descriptor() {
 
 #[test]
 fn threads_racing_edges_against_registration_lose_none_on_eventfds() {
-    const WRITES: u64 = 20_000;
     const TASKS: usize = 2;
+    let writes = scaled(20_000);
     let np = poller();
     let stop = AtomicBool::new(false);
     let fds: Vec<OwnedFd> = (0..TASKS).map(|_| eventfd()).collect();
@@ -372,11 +411,11 @@ fn threads_racing_edges_against_registration_lose_none_on_eventfds() {
         let tasks: Vec<_> = fds
             .iter()
             .zip(&pds)
-            .map(|(fd, pd)| s.spawn(move || read_all(pd, fd, WRITES)))
+            .map(|(fd, pd)| s.spawn(move || read_all(pd, fd, writes)))
             .collect();
         for fd in &fds {
             s.spawn(move || {
-                for _ in 0..WRITES {
+                for _ in 0..writes {
                     rawpoll::eventfd_write(fd, 1).unwrap();
                     thread::yield_now();
                 }
@@ -384,7 +423,7 @@ fn threads_racing_edges_against_registration_lose_none_on_eventfds() {
         }
         for task in tasks {
             let (parks, sum) = task.join().unwrap();
-            assert_eq!(sum, WRITES);
+            assert_eq!(sum, writes);
             println!("a task read {sum} in {parks} parks");
         }
         stop.store(true, Ordering::SeqCst);
@@ -396,7 +435,7 @@ fn threads_racing_edges_against_registration_lose_none_on_eventfds() {
 
 #[test]
 fn threads_racing_edges_against_registration_lose_none_on_pipes() {
-    const BYTES: usize = 5_000;
+    let bytes = scaled(5_000) as usize;
     let np = poller();
     let pd = leak_pd(8);
     let pipe = Pipe::new();
@@ -408,7 +447,7 @@ fn threads_racing_edges_against_registration_lose_none_on_pipes() {
             let waker = Waker::from(Arc::new(Unpark(thread::current())));
             let start = Instant::now();
             let mut read = 0;
-            while read < BYTES {
+            while read < bytes {
                 match poll(pd, Direction::Read, &waker) {
                     Poll::Ready(Ok(())) => match pipe.drain() {
                         0 => pd.clear_ready(Direction::Read),
@@ -416,18 +455,18 @@ fn threads_racing_edges_against_registration_lose_none_on_pipes() {
                     },
                     Poll::Ready(Err(e)) => panic!("{e:?}"),
                     Poll::Pending => {
-                        assert!(start.elapsed() < DEADLINE, "lost edge: {read} of {BYTES}");
+                        assert!(start.elapsed() < DEADLINE, "lost edge: {read} of {bytes}");
                         thread::park_timeout(DEADLINE);
                     }
                 }
             }
             read
         });
-        for _ in 0..BYTES {
+        for _ in 0..bytes {
             pipe.fill();
             thread::yield_now();
         }
-        assert_eq!(reader.join().unwrap(), BYTES);
+        assert_eq!(reader.join().unwrap(), bytes);
         stop.store(true, Ordering::SeqCst);
         np.wake().unwrap();
         poller.join().unwrap();
@@ -468,10 +507,10 @@ fn a_reused_descriptor_never_sees_its_predecessors_event_readiness_closing_or_de
 
 #[test]
 fn a_late_delivery_racing_a_reuse_never_wakes_or_readies_the_new_registration() {
-    const ROUNDS: usize = 2_000;
+    let rounds = scaled(2_000) as usize;
     let pd = leak_pd(10);
     let mut stale_delivered = 0;
-    for _ in 0..ROUNDS {
+    for _ in 0..rounds {
         let old_tag = pd.tag();
         let (count, waker) = counter();
         let go = Barrier::new(2);
@@ -494,7 +533,7 @@ fn a_late_delivery_racing_a_reuse_never_wakes_or_readies_the_new_registration() 
         pd.unblock();
         assert_eq!(count.wakes(), 1);
     }
-    println!("{stale_delivered} of {ROUNDS} late deliveries landed before their reuse");
+    println!("{stale_delivered} of {rounds} late deliveries landed before their reuse");
 }
 
 #[test]
