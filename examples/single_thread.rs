@@ -26,14 +26,16 @@ fn main() {
         Ok(t) => {
             let ok = t.accepted == connections as u64
                 && [t.sent, t.echoed, t.received] == [want; 3]
-                && t.mismatched == 0;
+                && t.mismatched == 0
+                && EXECUTOR.wakes() == 0; // every waker ran on the executor's thread
             println!(
-                "echo: {} connections, {} bytes sent, {} echoed, {} received, {} mismatched -- {}",
+                "echo: {} connections, {} bytes sent, {} echoed, {} received, {} mismatched, {} wakes -- {}",
                 t.accepted,
                 t.sent,
                 t.echoed,
                 t.received,
                 t.mismatched,
+                EXECUTOR.wakes(),
                 if ok { "ok" } else { "FAILED" }
             );
             std::process::exit(if ok { 0 } else { 1 })

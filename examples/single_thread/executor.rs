@@ -1,9 +1,10 @@
 //! A single-threaded async executor without std and without an allocator, on rawpoll's
 //! readiness layer: a `static` [`Executor`] with a fixed array of task slots, wakers made from a
 //! `RawWakerVTable` over those slots, a ready set of one bit per slot (the ready queue: no
-//! allocation, and a waker on any thread can set its bit), and [`Netpoll::poll_wake`] to sleep
-//! when no task can run. A waker calls [`Netpoll::wake`] only when the executor sleeps (or is about
-//! to).
+//! allocation, and a waker on any thread can set its bit), and [`Netpoll::poll`] to sleep when no
+//! task can run, delivering each event into its `PollDesc` (`PollDesc::set_ready`, which wakes
+//! the task waiting for it). A waker calls [`Netpoll::wake`] only when the executor sleeps (or is
+//! about to): never one that runs on the executor's own thread, as the poll delivers readiness.
 //!
 //! Copy this file. The freestanding echo (tests/freestanding/examples/echo.rs), the host example
 //! (examples/single_thread.rs) and the test tests/echo.rs all run this very file.
@@ -33,9 +34,12 @@ pub struct Executor {
     slots: [Slot; MAX_TASKS],
     /// The ready queue: bit `i` set means task `i` is to be polled.
     ready: [AtomicUsize; WORDS],
-    /// Set while the executor sleeps, or is about to, in `poll_wake`: the one time a waker must
-    /// call `Netpoll::wake`.
+    /// Set while the executor sleeps, or is about to, in `Netpoll::poll`: the one time a waker
+    /// must call `Netpoll::wake`. Cleared as soon as the poll delivers its first event.
     sleeping: AtomicBool,
+    /// How many times a waker called `Netpoll::wake` (for tests: a run whose wakers all ran on
+    /// the executor's thread makes none).
+    wakes: AtomicUsize,
     running: AtomicBool,
     poller: AtomicPtr<Netpoll>,
 }
@@ -64,16 +68,19 @@ impl Executor {
             slots,
             ready: [const { AtomicUsize::new(0) }; WORDS],
             sleeping: AtomicBool::new(false),
+            wakes: AtomicUsize::new(0),
             running: AtomicBool::new(false),
             poller: AtomicPtr::new(core::ptr::null_mut()),
         }
     }
 
     /// Runs the tasks (task `i` in slot `i`) until each has completed, sleeping in `poller`
-    /// (`poll_wake(-1)`, which wakes the tasks whose descriptors became ready) whenever none can
-    /// run. `EINVAL` for more than [`MAX_TASKS`] tasks, `EBUSY` if this executor is running
-    /// already; a failed `poll_wake` is returned as is (the tasks not yet completed are left
-    /// as they are). A task that panics unwinds out of `run`, and the executor can run again.
+    /// (`poll(-1)`, delivering each event with `set_ready`, which wakes the tasks whose
+    /// descriptors became ready) whenever none can run. `EINVAL` for more than [`MAX_TASKS`] tasks, `EBUSY` if this executor is running
+    /// already; a failed poll is returned as is (the tasks not yet completed are left as they
+    /// are). A task that panics unwinds out of `run`, and the executor can run again; so does a
+    /// waker that panics while the poll delivers (the events of that batch not yet delivered
+    /// are then dropped: treat their descriptors as possibly ready, as `Netpoll::poll` says).
     pub fn run<F: Future<Output = ()>>(
         &'static self,
         poller: &'static Netpoll,
@@ -131,8 +138,21 @@ impl Executor {
             // comes before the poll is kept pending by Netpoll, so the poll then returns at once).
             self.sleeping.store(true, SeqCst);
             let idle = self.ready.iter().all(|word| word.load(SeqCst) == 0);
+            //
+            // The flag is cleared by the first event the poll delivers, before its waker runs:
+            // the wakers that `set_ready` runs here, on the executor's own thread, then find it
+            // clear and make no `Netpoll::wake` (which, with nobody asleep, would stay pending
+            // and turn the next `poll(-1)` into a poll with timeout 0). No wake from another
+            // thread is lost: the poll settles its own wake protocol before the first callback,
+            // so a waker that came before or during the wait saw the flag and woke the poller
+            // (or left the wake pending, which ends the next poll at once); a waker that comes
+            // during delivery has set its bit, which the scan right after this poll finds.
             let slept = if idle {
-                poller.poll_wake(-1).map(|_| ())
+                let delivered = poller.poll(-1, |pd, ready, tag| {
+                    self.sleeping.store(false, SeqCst);
+                    pd.set_ready(ready, tag);
+                });
+                delivered.map(|_| ())
             } else {
                 Ok(())
             };
@@ -153,9 +173,16 @@ impl Executor {
             // SAFETY: set by `run` from a `&'static Netpoll` before any task ran.
             if let Some(poller) = unsafe { self.poller.load(Acquire).as_ref() } {
                 // A failed wake stays pending in Netpoll: the next blocking poll returns at once.
+                self.wakes.fetch_add(1, Relaxed);
                 let _ = poller.wake();
             }
         }
+    }
+
+    /// How many times a waker of this executor called `Netpoll::wake` (it does only when the
+    /// executor sleeps, or is about to).
+    pub fn wakes(&self) -> usize {
+        self.wakes.load(Relaxed)
     }
 
     fn waker(&'static self, index: usize) -> Waker {

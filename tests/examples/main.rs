@@ -33,8 +33,9 @@ fn wake_writes(poller: &Netpoll) -> Result<u64, Errno> {
 
 /// 64 connections of 16 messages of 512 bytes on the no_std executor, then 3 more on the same
 /// executor, poller and descriptor slots (reused: a stale edge or waker of the first run must not
-/// disturb the second): every count exact, and no wake ever written to the eventfd (every waker
-/// ran on the executor's own thread, inside `poll_wake`, where no write is needed).
+/// disturb the second): every count exact, and no `Netpoll::wake` at all, written or left
+/// pending (every waker ran on the executor's own thread, while the poll delivered or a task ran,
+/// where no wake is needed; a pending one would make the next `poll(-1)` a poll with timeout 0).
 #[test]
 fn single_thread_echo_counts_every_byte() {
     static POLLER: Netpoll = Netpoll::new();
@@ -57,6 +58,7 @@ fn single_thread_echo_counts_every_byte() {
         Err(Errno::EINVAL)
     );
     assert_eq!(wake_writes(&POLLER), Err(Errno::EAGAIN));
+    assert_eq!(EXECUTOR.wakes(), 0);
 }
 
 /// A waker woken on another thread while the executor sleeps in the kernel wakes it, with
@@ -94,6 +96,7 @@ fn a_waker_on_another_thread_wakes_the_sleeping_executor() {
     let ran = finished.recv_timeout(Duration::from_secs(10));
     assert_eq!(ran, Ok(Ok(())), "the executor was not woken");
     assert_eq!(wake_writes(&POLLER), Ok(1));
+    assert_eq!(EXECUTOR.wakes(), 1);
 }
 
 /// A task that panics unwinds out of `run` and leaves the executor usable; a task that runs the

@@ -98,14 +98,16 @@ fn main() -> i32 {
         && t.sent == want
         && t.echoed == want
         && t.received == want
-        && t.mismatched == 0;
+        && t.mismatched == 0
+        && EXECUTOR.wakes() == 0; // every waker ran on the executor's thread: no wake needed
     print("summary: ");
     for (value, what) in [
         (t.accepted, " connections, "),
         (t.sent, " bytes sent, "),
         (t.echoed, " echoed, "),
         (t.received, " received, "),
-        (t.mismatched, " mismatched"),
+        (t.mismatched, " mismatched, "),
+        (EXECUTOR.wakes() as u64, " wakes"),
     ] {
         print_u64(value);
         print(what);
