@@ -114,9 +114,8 @@ fn count(s: &Shared<'_>, add: impl FnOnce(&mut Totals)) {
 async fn acceptor(s: &Shared<'_>) -> Result<(), Errno> {
     let mut result = Ok(());
     for slot in s.accepted.iter().take(s.connections) {
-        let fd = io(&DESCS[0], Direction::Read, || {
-            sockcall(raw::SYS_ACCEPT4, s.listener, 0, 0)
-        });
+        let accept = || sockcall(raw::SYS_ACCEPT4, s.listener, 0, 0);
+        let fd = io(&DESCS[0], Direction::Read, accept, |_| false);
         match fd.await {
             // SAFETY: accept4 returned a new descriptor, owned by nothing else.
             Ok(fd) => slot.set(Some(unsafe { OwnedFd::from_raw_fd(fd as i32) })),
@@ -144,18 +143,11 @@ async fn server(s: &Shared<'_>, i: usize) -> Result<(), Errno> {
         return Ok(());
     };
     register(s.poller, &conn, i)?;
-    let mut buf = [0u8; MESSAGE];
-    loop {
-        let n = io(&DESCS[i], Direction::Read, || {
-            rawpoll::read(&conn, &mut buf)
-        })
-        .await?;
-        if n == 0 {
-            break;
-        }
-        write_all(&DESCS[i], &conn, &buf[..n]).await?;
-        count(s, |t| t.echoed += n as u64);
-    }
+    let mut buf = [0u8; 2 * MESSAGE];
+    echo(&DESCS[i], &conn, &mut buf, |n| {
+        count(s, |t| t.echoed += n as u64)
+    })
+    .await?;
     s.poller.close(&conn)
 }
 
@@ -176,8 +168,14 @@ async fn client(s: &Shared<'_>, i: usize) -> Result<(), Errno> {
         }
         other => other,
     };
-    io(&DESCS[i], Direction::Write, connect).await?;
-    let (mut message, mut back) = ([0u8; MESSAGE], [0u8; MESSAGE]);
+    // Start the connect before waiting for writability (nothing else would start it), then
+    // wait and ask again until it is done.
+    match connect() {
+        Err(e) if e == Errno::EAGAIN => io(&DESCS[i], Direction::Write, connect, |_| false).await?,
+        started => started?,
+    };
+    // `back` is longer than a message, so that a read that gets all that is left is short.
+    let (mut message, mut back) = ([0u8; MESSAGE], [0u8; 2 * MESSAGE]);
     for round in 0..s.rounds {
         for (j, byte) in message.iter_mut().enumerate() {
             *byte = (i * 31 + round * 7 + j) as u8;
@@ -186,10 +184,7 @@ async fn client(s: &Shared<'_>, i: usize) -> Result<(), Errno> {
         count(s, |t| t.sent += MESSAGE as u64);
         let mut got = 0;
         while got < MESSAGE {
-            let n = io(&DESCS[i], Direction::Read, || {
-                rawpoll::read(&conn, &mut back[got..])
-            })
-            .await?;
+            let n = read(&DESCS[i], &conn, &mut back[got..]).await?;
             if n == 0 {
                 return Err(Errno::EPIPE); // the server closed early
             }
@@ -207,36 +202,88 @@ async fn client(s: &Shared<'_>, i: usize) -> Result<(), Errno> {
     s.poller.close(&conn)
 }
 
-/// Runs `op` until it does not fail with `EAGAIN`, waiting for `dir`'s readiness in between:
-/// the readiness layer's loop (clear after `EAGAIN`, then wait; an edge that came in between is
-/// kept, so the retry comes at once).
-async fn io<T>(
+/// The readiness layer's I/O loop: waits until `dir` is ready (`poll_ready`), then runs `op`;
+/// after `EAGAIN` clears the edge (`clear_ready`) and waits again. `drained(&result)` says that
+/// `op` emptied the socket's buffer (a read or write that moved fewer bytes than it asked): the
+/// edge is cleared at once, which saves the call that would return `EAGAIN`. That is safe: an
+/// edge that arrived after the `poll_ready` that returned `Ready` stays latched (`clear_ready`
+/// keeps it), so data that came after the drain is never left waiting for another edge.
+///
+/// Asking `poll_ready` first uses the edge that woke the task; trying the I/O first would leave
+/// it latched and cost one more call that returns `EAGAIN` per message. A freshly registered
+/// descriptor reports its readiness at registration (`epoll_ctl` queues it), so the first wait
+/// ends at once if it is ready already.
+pub async fn io<T>(
     pd: &PollDesc,
     dir: Direction,
     mut op: impl FnMut() -> Result<T, Errno>,
+    drained: impl Fn(&T) -> bool,
 ) -> Result<T, Errno> {
     poll_fn(|cx| loop {
+        match pd.poll_ready(dir, cx) {
+            Poll::Ready(Ok(())) => {}
+            Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+            Poll::Pending => return Poll::Pending,
+        }
         match op() {
-            Err(e) if e == Errno::EAGAIN => {
-                pd.clear_ready(dir);
-                match pd.poll_ready(dir, cx) {
-                    Poll::Ready(Ok(())) => continue,
-                    Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
-                    Poll::Pending => return Poll::Pending,
+            Err(e) if e == Errno::EAGAIN => pd.clear_ready(dir),
+            Ok(done) => {
+                if drained(&done) {
+                    pd.clear_ready(dir);
                 }
+                return Poll::Ready(Ok(done));
             }
-            other => return Poll::Ready(other),
+            Err(e) => return Poll::Ready(Err(e)),
         }
     })
     .await
 }
 
-async fn write_all(pd: &PollDesc, fd: &OwnedFd, mut bytes: &[u8]) -> Result<(), Errno> {
+/// Reads into `buf` once data is there; a read shorter than `buf` drained the socket.
+pub async fn read(pd: &PollDesc, fd: &impl AsFd, buf: &mut [u8]) -> Result<usize, Errno> {
+    let asked = buf.len();
+    io(
+        pd,
+        Direction::Read,
+        || rawpoll::read(fd, buf),
+        |&n| n < asked,
+    )
+    .await
+}
+
+/// Writes all of `bytes`; a write shorter than asked filled the socket's send buffer.
+pub async fn write_all(pd: &PollDesc, fd: &impl AsFd, mut bytes: &[u8]) -> Result<(), Errno> {
     while !bytes.is_empty() {
-        let n = io(pd, Direction::Write, || rawpoll::write(fd, bytes)).await?;
+        let asked = bytes.len();
+        let n = io(
+            pd,
+            Direction::Write,
+            || rawpoll::write(fd, bytes),
+            |&n| n < asked,
+        )
+        .await?;
         bytes = &bytes[n..];
     }
     Ok(())
+}
+
+/// Echoes what `conn` (registered with `pd`) reads, through `buf`, until the peer closes it;
+/// `echoed(n)` after each `n` bytes written back. A `buf` longer than a message lets each read
+/// see that it drained the socket. The server tasks of [`run`] are this loop.
+pub async fn echo(
+    pd: &PollDesc,
+    conn: &impl AsFd,
+    buf: &mut [u8],
+    mut echoed: impl FnMut(usize),
+) -> Result<(), Errno> {
+    loop {
+        let n = read(pd, conn, buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        write_all(pd, conn, &buf[..n]).await?;
+        echoed(n);
+    }
 }
 
 fn register(poller: &Netpoll, fd: &OwnedFd, i: usize) -> Result<(), Errno> {
