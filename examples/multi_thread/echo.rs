@@ -5,7 +5,7 @@
 use super::executor::{Conn, Runtime};
 use rawpoll::netpoll::{Direction, Netpoll};
 use std::future::Future;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
@@ -78,13 +78,27 @@ async fn server(
     stream.set_nonblocking(true)?; // accepted sockets do not inherit it on Linux
     let conn = Conn::new(poller, stream)?;
     let mut buf = vec![0u8; 4096];
+    echo(&conn, &mut buf, |n| {
+        totals.echoed.fetch_add(n as u64, Relaxed);
+    })
+    .await
+}
+
+/// Echoes what `conn` reads, through `buf`, until the peer closes it; `echoed(n)` after each `n`
+/// bytes written back. A `buf` longer than a message lets each read see that it drained the
+/// socket. The server tasks of [`run`] are this loop.
+pub async fn echo(
+    conn: &Conn<TcpStream>,
+    buf: &mut [u8],
+    mut echoed: impl FnMut(usize),
+) -> io::Result<()> {
     loop {
-        let n = conn.io(Direction::Read, |mut s| s.read(&mut buf)).await?;
+        let n = conn.read(buf).await?;
         if n == 0 {
             return Ok(());
         }
-        write_all(&conn, &buf[..n]).await?;
-        totals.echoed.fetch_add(n as u64, Relaxed);
+        conn.write_all(&buf[..n]).await?;
+        echoed(n);
     }
 }
 
@@ -100,18 +114,17 @@ async fn client(
     let stream = TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
     stream.set_nonblocking(true)?;
     let conn = Conn::new(poller, stream)?;
-    let (mut out, mut back) = (vec![0u8; message], vec![0u8; message]);
+    // `back` is longer than a message, so that a read that gets all that is left is short.
+    let (mut out, mut back) = (vec![0u8; message], vec![0u8; 2 * message]);
     for round in 0..rounds {
         out.iter_mut()
             .enumerate()
             .for_each(|(j, b)| *b = (k * 31 + round * 7 + j) as u8);
-        write_all(&conn, &out).await?;
+        conn.write_all(&out).await?;
         totals.sent.fetch_add(message as u64, Relaxed);
         let mut got = 0;
         while got < message {
-            let n = conn
-                .io(Direction::Read, |mut s| s.read(&mut back[got..]))
-                .await?;
+            let n = conn.read(&mut back[got..]).await?;
             if n == 0 {
                 return Err(io::ErrorKind::UnexpectedEof.into());
             }
@@ -124,14 +137,6 @@ async fn client(
             totals.received.fetch_add(n as u64, Relaxed);
             got += n;
         }
-    }
-    Ok(())
-}
-
-async fn write_all(conn: &Conn<TcpStream>, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        let n = conn.io(Direction::Write, |mut s| s.write(bytes)).await?;
-        bytes = &bytes[n..];
     }
     Ok(())
 }

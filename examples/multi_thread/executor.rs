@@ -3,15 +3,16 @@
 //!
 //! N worker threads share one run queue and one `Netpoll`. An idle worker sleeps in
 //! `poll_wake(-1)` if no other worker does (it delivers readiness and wakes the tasks), else on a
-//! condition variable; a waker queues its task and wakes an idle worker, or, if none is idle, the
-//! one in `poll_wake` (`Netpoll::wake`, only then). A task woken on one worker runs on whichever
-//! is free. [`Conn`] is a non-blocking socket registered edge-triggered with a `PollDesc` from a
+//! condition variable; a waker queues its task and wakes an idle worker that no one is waking
+//! yet (one notification per idle worker, not one per task), or, if there is none, the one in
+//! `poll_wake` (`Netpoll::wake`, only then). A task woken on one worker runs on whichever is
+//! free. [`Conn`] is a non-blocking socket registered edge-triggered with a `PollDesc` from a
 //! pool (a reused one gets `bump_sequence` first), with the readiness loop of its I/O.
 
 use rawpoll::netpoll::{Direction, Netpoll, PollDesc};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
-use std::io;
+use std::io::{self, Read, Write};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::*};
@@ -23,7 +24,12 @@ type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 #[derive(Default)]
 struct Queue {
     tasks: VecDeque<Arc<Task>>,
+    /// Workers waiting on the condition variable.
     idle: usize,
+    /// Notifications sent to idle workers and not yet taken (never more than `idle`): a waker
+    /// notifies only while `idle > notified`, so a burst of wakes costs one notification per
+    /// idle worker, not one per task (a notified worker runs every queued task before it waits).
+    notified: usize,
     polling: bool,
     live: usize,
     failed: Option<io::Error>,
@@ -53,7 +59,8 @@ impl Wake for Task {
         let rt = &self.runtime;
         let mut q = rt.queue.lock().unwrap();
         q.tasks.push_back(self.clone());
-        if q.idle > 0 {
+        if q.idle > q.notified {
+            q.notified += 1;
             rt.wakeup.notify_one();
         } else if q.polling {
             drop(q);
@@ -135,6 +142,9 @@ impl Runtime {
                 q.idle += 1;
                 q = self.wakeup.wait(q).unwrap();
                 q.idle -= 1;
+                // Woken by a notification, or spuriously: either way one fewer is pending (a
+                // count below the truth costs a spare notification, never a missed one).
+                q.notified = q.notified.saturating_sub(1);
             }
         }
     }
@@ -163,26 +173,79 @@ impl<S: std::os::fd::AsFd> Conn<S> {
         Ok(Conn { socket, pd, poller })
     }
 
-    /// Runs `op` until it does not fail with `WouldBlock`, waiting for `dir`'s readiness between.
+    /// The readiness loop: waits until `dir` is ready (`poll_ready`), then runs `op`; after
+    /// `WouldBlock` clears the edge (`clear_ready`) and waits again. For I/O that cannot tell
+    /// whether it drained the socket (`accept`, `connect`); see [`Conn::io_until`].
     pub async fn io<T>(
         &self,
         dir: Direction,
+        op: impl FnMut(&S) -> io::Result<T>,
+    ) -> io::Result<T> {
+        self.io_until(dir, op, |_| false).await
+    }
+
+    /// [`Conn::io`], where `drained(&result)` says that `op` emptied the socket's buffer (a read
+    /// or write that moved fewer bytes than it asked): the edge is cleared at once, which saves
+    /// the call that would return `WouldBlock`. That is safe: an edge that arrived after the
+    /// `poll_ready` that returned `Ready` stays latched (`clear_ready` keeps it), so data that
+    /// came after the drain is never left waiting for another edge. Asking `poll_ready` first
+    /// uses the edge that woke the task (trying the I/O first would leave it latched and cost
+    /// one more `WouldBlock` per message); a freshly registered socket reports its readiness at
+    /// registration, so the first wait ends at once if it is ready already. A non-blocking
+    /// connect must be started before this waits for writability.
+    pub async fn io_until<T>(
+        &self,
+        dir: Direction,
         mut op: impl FnMut(&S) -> io::Result<T>,
+        drained: impl Fn(&T) -> bool,
     ) -> io::Result<T> {
         poll_fn(|cx| loop {
+            match self.pd.poll_ready(dir, cx) {
+                Poll::Ready(Ok(())) => {}
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
+                Poll::Pending => return Poll::Pending,
+            }
             match op(&self.socket) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.pd.clear_ready(dir);
-                    match self.pd.poll_ready(dir, cx) {
-                        Poll::Ready(Ok(())) => continue,
-                        Poll::Ready(Err(e)) => return Poll::Ready(Err(e.into())),
-                        Poll::Pending => return Poll::Pending,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => self.pd.clear_ready(dir),
+                Ok(done) => {
+                    if drained(&done) {
+                        self.pd.clear_ready(dir);
                     }
+                    return Poll::Ready(Ok(done));
                 }
-                other => return Poll::Ready(other),
+                Err(e) => return Poll::Ready(Err(e)),
             }
         })
         .await
+    }
+
+    /// Reads into `buf` once data is there; a read shorter than `buf` drained the socket.
+    pub async fn read(&self, buf: &mut [u8]) -> io::Result<usize>
+    where
+        for<'a> &'a S: Read,
+    {
+        let asked = buf.len();
+        self.io_until(Direction::Read, |mut s| s.read(buf), |&n| n < asked)
+            .await
+    }
+
+    /// Writes all of `bytes`; a write shorter than asked filled the socket's send buffer.
+    pub async fn write_all(&self, mut bytes: &[u8]) -> io::Result<()>
+    where
+        for<'a> &'a S: Write,
+    {
+        while !bytes.is_empty() {
+            let asked = bytes.len();
+            let write = |mut s: &S| s.write(bytes);
+            let n = self
+                .io_until(Direction::Write, write, |&n| n < asked)
+                .await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            bytes = &bytes[n..];
+        }
+        Ok(())
     }
 }
 
