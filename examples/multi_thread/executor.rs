@@ -1,11 +1,11 @@
 //! A multi-threaded async executor with std on rawpoll's readiness layer (the example
 //! examples/multi_thread.rs serves async TCP echo on it; tests/examples runs that).
 //!
-//! N worker threads share one run queue and one `Netpoll`. An idle worker sleeps in
-//! `poll_wake(-1)` if no other worker does (it delivers readiness and wakes the tasks), else on a
-//! condition variable; a waker queues its task and wakes an idle worker that no one is waking
-//! yet (one notification per idle worker, not one per task), or, if there is none, the one in
-//! `poll_wake` (`Netpoll::wake`, only then). A task woken on one worker runs on whichever is
+//! N worker threads share one run queue and one `Netpoll`. An idle worker sleeps in `poll(-1)`
+//! if no other worker does (it delivers readiness with `set_ready`, which wakes the tasks), else
+//! on a condition variable; a waker queues its task and wakes an idle worker that no one is
+//! waking yet (one notification per idle worker, not one per task), or, if there is none, the
+//! one in the poll (`Netpoll::wake`, only then). A task woken on one worker runs on whichever is
 //! free. [`Conn`] is a non-blocking socket registered edge-triggered with a `PollDesc` from a
 //! pool (a reused one gets `bump_sequence` first), with the readiness loop of its I/O.
 
@@ -132,9 +132,23 @@ impl Runtime {
             } else if !q.polling {
                 q.polling = true;
                 drop(q);
-                let slept = self.poller.poll_wake(-1);
+                // `polling` is cleared by the first event delivered, before its waker runs: the
+                // wakers that `set_ready` runs here then make no `Netpoll::wake` (which, with
+                // nobody asleep, would stay pending and end the next poll at once). A waker on
+                // another thread during delivery needs none: this worker takes its task after
+                // the poll. One before or during the wait saw `polling` and woke the poller.
+                let mut delivering = false;
+                let slept = self.poller.poll(-1, |pd, ready, tag| {
+                    if !delivering {
+                        delivering = true;
+                        self.queue.lock().unwrap().polling = false;
+                    }
+                    pd.set_ready(ready, tag);
+                });
                 q = self.queue.lock().unwrap();
-                q.polling = false;
+                if !delivering {
+                    q.polling = false; // else another worker may be polling already
+                }
                 if let Err(e) = slept {
                     q.failed = Some(e.into());
                 }
