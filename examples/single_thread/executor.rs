@@ -76,9 +76,9 @@ impl Executor {
 
     /// Runs the tasks (task `i` in slot `i`) until each has completed, sleeping in `poller`
     /// (`poll(-1)`, delivering each event with `set_ready`, which wakes the tasks whose
-    /// descriptors became ready) whenever none can run. `EINVAL` for more than [`MAX_TASKS`] tasks, `EBUSY` if this executor is running
-    /// already; a failed poll is returned as is (the tasks not yet completed are left as they
-    /// are). A task that panics unwinds out of `run`, and the executor can run again; so does a
+    /// descriptors became ready) whenever none can run. `EINVAL` for more than [`MAX_TASKS`]
+    /// tasks, `EBUSY` if this executor is running already; a failed poll is returned as is (the
+    /// tasks not yet completed are left as they are). A task that panics unwinds out of `run`, and the executor can run again; so does a
     /// waker that panics while the poll delivers (the events of that batch not yet delivered
     /// are then dropped: treat their descriptors as possibly ready, as `Netpoll::poll` says).
     pub fn run<F: Future<Output = ()>>(
