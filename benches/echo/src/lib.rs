@@ -14,7 +14,7 @@ use std::net::TcpListener;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes a server reads at once. Larger than a message, so that a read that returns fewer bytes
-/// than this has drained the socket (the servers that use this skip the read that would return
+/// than this has drained the socket (rawpoll's examples then skip the read that would return
 /// `EAGAIN`, as tokio does).
 pub const BUF: usize = 4096;
 
@@ -117,102 +117,3 @@ fn control() {
 }
 
 pub mod st;
-
-/// The echo connection of the rawpoll servers, on rawpoll's readiness layer.
-pub mod rawpoll_io {
-    use super::BUF;
-    use core::future::poll_fn;
-    use rawpoll::netpoll::{Direction, PollDesc};
-    use rawpoll::Errno;
-    use std::io::{ErrorKind, Read, Write};
-    use std::net::TcpStream;
-
-    /// Waits until `dir` of `pd` is ready (or closing, or expired: an error).
-    pub async fn ready(pd: &PollDesc, dir: Direction) -> Result<(), Errno> {
-        poll_fn(|cx| pd.poll_ready(dir, cx)).await
-    }
-
-    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error, as the
-    /// examples do (examples/single_thread/echo.rs, `Conn::io` in
-    /// examples/multi_thread/executor.rs): each I/O is tried first, and only an `EAGAIN` clears
-    /// the edge and waits. Every message therefore costs a read that returns `EAGAIN`.
-    pub async fn echo(stream: &TcpStream, pd: &PollDesc) {
-        let mut buf = [0u8; BUF];
-        loop {
-            match io(pd, Direction::Read, || (&*stream).read(&mut buf)).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => {
-                    if write_all(stream, pd, &buf[..n]).await.is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    }
-
-    /// The examples' I/O loop: runs `op` until it does not fail with `WouldBlock`, clearing the
-    /// edge and waiting for `dir` in between.
-    pub async fn io<T>(
-        pd: &PollDesc,
-        dir: Direction,
-        mut op: impl FnMut() -> std::io::Result<T>,
-    ) -> std::io::Result<T> {
-        poll_fn(|cx| loop {
-            match op() {
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    pd.clear_ready(dir);
-                    match pd.poll_ready(dir, cx) {
-                        core::task::Poll::Ready(Ok(())) => continue,
-                        core::task::Poll::Ready(Err(e)) => {
-                            return core::task::Poll::Ready(Err(e.into()))
-                        }
-                        core::task::Poll::Pending => return core::task::Poll::Pending,
-                    }
-                }
-                other => return core::task::Poll::Ready(other),
-            }
-        })
-        .await
-    }
-
-    /// Echoes what `stream` (registered with `pd`) reads until end of input or an error, waiting
-    /// for readiness before each read; a read that returns fewer bytes than the buffer has
-    /// drained the socket, so the edge is cleared without the read that would return `EAGAIN`
-    /// (as tokio does). `clear_ready` keeps any edge that arrived after `poll_ready` returned
-    /// `Ready`, whatever the order of that edge, the read and the clear, so data that arrives
-    /// later is never left waiting for another edge.
-    pub async fn echo_short_reads(stream: &TcpStream, pd: &PollDesc) {
-        let mut buf = [0u8; BUF];
-        loop {
-            if ready(pd, Direction::Read).await.is_err() {
-                return;
-            }
-            let n = match (&*stream).read(&mut buf) {
-                Ok(0) => return,
-                Ok(n) => n,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => {
-                    pd.clear_ready(Direction::Read);
-                    continue;
-                }
-                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                Err(_) => return,
-            };
-            if n < BUF {
-                pd.clear_ready(Direction::Read);
-            }
-            if write_all(stream, pd, &buf[..n]).await.is_err() {
-                return;
-            }
-        }
-    }
-
-    async fn write_all(stream: &TcpStream, pd: &PollDesc, mut data: &[u8]) -> Result<(), Errno> {
-        while !data.is_empty() {
-            match io(pd, Direction::Write, || (&*stream).write(data)).await {
-                Ok(0) | Err(_) => return Err(Errno::EPIPE),
-                Ok(n) => data = &data[n..],
-            }
-        }
-        Ok(())
-    }
-}

@@ -1,19 +1,27 @@
-//! The echo server of `rawpoll_st` and `rawpoll_st_short`: the single-threaded example's
-//! executor (examples/single_thread/executor.rs, copied by build.rs with `MAX_TASKS` = 1024) on
-//! std's sockets; task 0 accepts and hands each connection to task `k` by index (as the example
-//! does), task `k` echoes it.
+//! The echo server of `rawpoll_st`: the single-threaded example's executor
+//! (examples/single_thread/executor.rs, copied by build.rs with `MAX_TASKS` = 1024) and its
+//! echo loop (`echo` and `io` of examples/single_thread/echo.rs, copied as they are) on std's
+//! sockets; task 0 accepts and hands each connection to task `k` by index (as the example does),
+//! task `k` echoes it.
 
-use crate::rawpoll_io;
+use crate::BUF;
 use core::future::poll_fn;
 use core::task::Poll;
+use example::{echo, executor};
 use rawpoll::netpoll::{Direction, Netpoll, PollDesc};
+use rawpoll::Errno;
 use std::cell::Cell;
 use std::net::{TcpListener, TcpStream};
 
-/// The example's executor, `MAX_TASKS` edited.
+/// The example's files, `MAX_TASKS` edited.
 #[allow(dead_code, clippy::all)]
-mod executor {
-    include!(concat!(env!("OUT_DIR"), "/st_executor.rs"));
+mod example {
+    pub mod executor {
+        include!(concat!(env!("OUT_DIR"), "/st_executor.rs"));
+    }
+    pub mod echo {
+        include!(concat!(env!("OUT_DIR"), "/st_echo.rs"));
+    }
 }
 
 const TASKS: usize = executor::MAX_TASKS;
@@ -29,12 +37,10 @@ struct Shared {
     listener: TcpListener,
     accepted: Vec<Cell<Option<TcpStream>>>,
     next: Cell<usize>,
-    short_reads: bool,
 }
 
-/// Serves echo until the control thread ends the process; `short_reads` picks the echo loop
-/// (`rawpoll_io::echo_short_reads`, else the examples' `rawpoll_io::echo`).
-pub fn main(short_reads: bool) -> ! {
+/// Serves echo until the control thread ends the process.
+pub fn main() -> ! {
     let listener = crate::listen();
     POLLER.init().expect("netpoll init");
     POLLER
@@ -44,7 +50,6 @@ pub fn main(short_reads: bool) -> ! {
         listener,
         accepted: (0..CONNECTIONS).map(|_| Cell::new(None)).collect(),
         next: Cell::new(0),
-        short_reads,
     };
     // The futures are made once, on the heap (a few KiB each); nothing allocates after this.
     let tasks: Box<[_]> = (0..TASKS).map(|i| task(&shared, i)).collect();
@@ -64,18 +69,20 @@ async fn task(shared: &Shared, i: usize) {
         None => Poll::Pending,
     })
     .await;
-    if shared.short_reads {
-        rawpoll_io::echo_short_reads(&stream, &DESCS[i]).await;
-    } else {
-        rawpoll_io::echo(&stream, &DESCS[i]).await;
-    }
+    let mut buf = [0u8; BUF];
+    let _ = echo::echo(&DESCS[i], &stream, &mut buf, |_| {}).await;
     let _ = POLLER.close(&stream);
 }
 
 async fn accept(shared: &Shared) {
     loop {
-        let accepted = rawpoll_io::io(&DESCS[0], Direction::Read, || shared.listener.accept());
-        let Ok((stream, _)) = accepted.await else {
+        let accept = || {
+            shared
+                .listener
+                .accept()
+                .map_err(|e| Errno::from_raw(e.raw_os_error().unwrap_or(0) as u16))
+        };
+        let Ok((stream, _)) = echo::io(&DESCS[0], Direction::Read, accept, |_| false).await else {
             continue;
         };
         let k = shared.next.get();

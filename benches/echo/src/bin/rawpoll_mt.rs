@@ -1,9 +1,13 @@
 //! The echo server on rawpoll's multi-threaded example executor with 2 workers
 //! (examples/multi_thread/executor.rs, unchanged): an acceptor task spawns one task per
-//! connection, each a `Conn` (the example's registered socket) echoing with the example's I/O
-//! loop (`Conn::io`: try the I/O, wait only after `EAGAIN`).
+//! connection, each a `Conn` (the example's registered socket) echoing with the example's loop
+//! (`echo` of examples/multi_thread/echo.rs: `poll_ready` first, then the I/O; a short read
+//! clears the edge).
 //! Shared code: `src/lib.rs` (listener, control thread, counting allocator).
 
+#[allow(dead_code)]
+#[path = "../../../../examples/multi_thread/echo.rs"]
+mod echo;
 #[allow(dead_code)]
 #[path = "../../../../examples/multi_thread/executor.rs"]
 mod executor;
@@ -11,7 +15,7 @@ mod executor;
 use executor::{Conn, Runtime};
 use rawpoll::netpoll::{Direction, Netpoll};
 use rawpoll_echo_bench::{listen, BUF};
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::TcpStream;
 
 /// Worker threads.
@@ -45,15 +49,5 @@ async fn serve(stream: TcpStream) -> io::Result<()> {
     let _ = stream.set_nodelay(true);
     let conn = Conn::new(&POLLER, stream)?;
     let mut buf = [0u8; BUF];
-    loop {
-        let n = conn.io(Direction::Read, |mut s| s.read(&mut buf)).await?;
-        if n == 0 {
-            return Ok(());
-        }
-        let mut out = &buf[..n];
-        while !out.is_empty() {
-            let k = conn.io(Direction::Write, |mut s| s.write(out)).await?;
-            out = &out[k..];
-        }
-    }
+    echo::echo(&conn, &mut buf, |_| {}).await
 }
