@@ -1,8 +1,10 @@
-//! The multi-threaded executor with std (multi_thread/executor.rs) serving async TCP echo on
-//! 127.0.0.1 (multi_thread/echo.rs) on 4 workers: 64 connections of 16 messages of 512 bytes,
-//! clients and server in this one program. Prints the counts; exits 1 unless every byte came
+//! The multi-threaded executor with std (multi_thread/executor.rs, its sockets conn.rs) serving
+//! async TCP echo on 127.0.0.1 (multi_thread/echo.rs) on 4 workers: 64 connections of 16
+//! messages of 512 bytes, clients and server in this one program. Prints the counts; exits 1 unless every byte came
 //! back. `cargo run --features std --example multi_thread`.
 
+#[path = "multi_thread/conn.rs"]
+pub mod conn;
 #[path = "multi_thread/echo.rs"]
 pub mod echo;
 #[path = "multi_thread/executor.rs"]

@@ -2,7 +2,8 @@
 //! sockets: an acceptor task spawns a server task per connection, and client tasks in the same
 //! program send `rounds` messages each and read each back, every byte counted and checked.
 
-use super::executor::{Conn, Runtime};
+use super::conn::Conn;
+use super::executor::Runtime;
 use rawpoll::netpoll::{Direction, Netpoll};
 use std::future::Future;
 use std::io;

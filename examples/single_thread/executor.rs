@@ -1,13 +1,12 @@
 //! A single-threaded async executor without std and without an allocator, on rawpoll's
 //! readiness layer: a `static` [`Executor`] with a fixed array of task slots, wakers made from a
 //! `RawWakerVTable` over those slots, a ready set of one bit per slot (the ready queue: no
-//! allocation, and a waker on any thread can set its bit), and [`Netpoll::poll`] to sleep when no
-//! task can run, delivering each event into its `PollDesc` (`PollDesc::set_ready`, which wakes
-//! the task waiting for it). A waker calls [`Netpoll::wake`] only when the executor sleeps (or is
-//! about to): never one that runs on the executor's own thread, as the poll delivers readiness.
+//! allocation, and a waker on any thread can set its bit), and [`Netpoll::poll`] delivering into
+//! the `PollDesc`s (`set_ready`) to sleep when no task can run. A waker calls [`Netpoll::wake`]
+//! only when the executor sleeps (or is about to), never while the poll delivers.
 //!
 //! Copy this file. The freestanding echo (tests/freestanding/examples/echo.rs), the host example
-//! (examples/single_thread.rs) and the test tests/echo.rs all run this very file.
+//! (examples/single_thread.rs) and tests/examples all run this very file.
 
 use core::future::Future;
 use core::pin::Pin;
@@ -34,22 +33,15 @@ pub struct Executor {
     slots: [Slot; MAX_TASKS],
     /// The ready queue: bit `i` set means task `i` is to be polled.
     ready: [AtomicUsize; WORDS],
-    /// Set while the executor sleeps, or is about to, in `Netpoll::poll`: the one time a waker
-    /// must call `Netpoll::wake`. Cleared as soon as the poll delivers its first event.
+    /// Set while the executor sleeps, or is about to, in `Netpoll::poll` (until it delivers):
+    /// the one time a waker must call `Netpoll::wake`.
     sleeping: AtomicBool,
-    /// How many times a waker called `Netpoll::wake` (for tests: a run whose wakers all ran on
-    /// the executor's thread makes none).
     wakes: AtomicUsize,
     running: AtomicBool,
     poller: AtomicPtr<Netpoll>,
 }
 
-impl Default for Executor {
-    fn default() -> Executor {
-        Executor::new()
-    }
-}
-
+#[allow(clippy::new_without_default)] // a `static` needs `new`, which is `const`
 impl Executor {
     /// An executor with every slot empty (`const`, for a `static`).
     pub const fn new() -> Executor {
@@ -74,13 +66,11 @@ impl Executor {
         }
     }
 
-    /// Runs the tasks (task `i` in slot `i`) until each has completed, sleeping in `poller`
-    /// (`poll(-1)`, delivering each event with `set_ready`, which wakes the tasks whose
-    /// descriptors became ready) whenever none can run. `EINVAL` for more than [`MAX_TASKS`]
-    /// tasks, `EBUSY` if this executor is running already; a failed poll is returned as is (the
-    /// tasks not yet completed are left as they are). A task that panics unwinds out of `run`, and the executor can run again; so does a
-    /// waker that panics while the poll delivers (the events of that batch not yet delivered
-    /// are then dropped: treat their descriptors as possibly ready, as `Netpoll::poll` says).
+    /// Runs the tasks (task `i` in slot `i`) until each has completed, sleeping in `poller`'s
+    /// `poll(-1)` whenever none can run. `EINVAL` for more than [`MAX_TASKS`] tasks, `EBUSY` if
+    /// this executor is running already; a failed poll is returned as is. A task, or a waker the
+    /// poll runs, that panics unwinds out of `run` (a waker's panic drops the poll's undelivered
+    /// events: treat their descriptors as ready), and the executor can run again.
     pub fn run<F: Future<Output = ()>>(
         &'static self,
         poller: &'static Netpoll,
@@ -102,10 +92,7 @@ impl Executor {
         }
         let mut done = [false; MAX_TASKS];
         let mut left = tasks.len();
-        loop {
-            if left == 0 {
-                return Ok(());
-            }
+        while left > 0 {
             let mut ran = false;
             for (w, word) in self.ready.iter().enumerate() {
                 let mut bits = word.swap(0, AcqRel);
@@ -129,36 +116,30 @@ impl Executor {
                     }
                 }
             }
-            if ran || left == 0 {
+            if ran {
                 continue;
             }
             // Nothing to run: sleep, unless a waker set a bit since the scan. The flag and the
-            // bits form a Dekker pair with `schedule` (both sequentially consistent): either
-            // this sees the bit, or that waker sees the flag and wakes the poller (a wake that
-            // comes before the poll is kept pending by Netpoll, so the poll then returns at once).
+            // bits form a Dekker pair with `schedule` (both SeqCst): this sees the bit, or that
+            // waker sees the flag and wakes the poller (before the poll: kept pending). The
+            // first event delivered clears the flag before its waker runs, so the wakers run
+            // here make no wake (a pending one would make the next poll one with timeout 0).
+            // None is lost: the poll settles its wake before any callback, and the scan after
+            // the poll finds the bit of a waker that came during delivery.
             self.sleeping.store(true, SeqCst);
             let idle = self.ready.iter().all(|word| word.load(SeqCst) == 0);
-            //
-            // The flag is cleared by the first event the poll delivers, before its waker runs:
-            // the wakers that `set_ready` runs here, on the executor's own thread, then find it
-            // clear and make no `Netpoll::wake` (which, with nobody asleep, would stay pending
-            // and turn the next `poll(-1)` into a poll with timeout 0). No wake from another
-            // thread is lost: the poll settles its own wake protocol before the first callback,
-            // so a waker that came before or during the wait saw the flag and woke the poller
-            // (or left the wake pending, which ends the next poll at once); a waker that comes
-            // during delivery has set its bit, which the scan right after this poll finds.
             let slept = if idle {
-                let delivered = poller.poll(-1, |pd, ready, tag| {
+                poller.poll(-1, |pd, ready, tag| {
                     self.sleeping.store(false, SeqCst);
                     pd.set_ready(ready, tag);
-                });
-                delivered.map(|_| ())
+                })
             } else {
-                Ok(())
+                Ok(0)
             };
             self.sleeping.store(false, Relaxed);
             slept?;
         }
+        Ok(())
     }
 
     /// Marks task `index` ready to be polled, waking the executor if it sleeps: what a waker
@@ -179,8 +160,7 @@ impl Executor {
         }
     }
 
-    /// How many times a waker of this executor called `Netpoll::wake` (it does only when the
-    /// executor sleeps, or is about to).
+    /// How many times a waker of this executor called `Netpoll::wake`.
     pub fn wakes(&self) -> usize {
         self.wakes.load(Relaxed)
     }

@@ -1,10 +1,13 @@
 //! The echo server on rawpoll's multi-threaded example executor with 2 workers
-//! (examples/multi_thread/executor.rs, unchanged): an acceptor task spawns one task per
-//! connection, each a `Conn` (the example's registered socket) echoing with the example's loop
+//! (examples/multi_thread/executor.rs and conn.rs, unchanged): an acceptor task spawns one task
+//! per connection, each a `Conn` (the example's registered socket) echoing with the example's loop
 //! (`echo` of examples/multi_thread/echo.rs: `poll_ready` first, then the I/O; a short read
 //! clears the edge).
 //! Shared code: `src/lib.rs` (listener, control thread, counting allocator).
 
+#[allow(dead_code)]
+#[path = "../../../../examples/multi_thread/conn.rs"]
+mod conn;
 #[allow(dead_code)]
 #[path = "../../../../examples/multi_thread/echo.rs"]
 mod echo;
@@ -12,7 +15,8 @@ mod echo;
 #[path = "../../../../examples/multi_thread/executor.rs"]
 mod executor;
 
-use executor::{Conn, Runtime};
+use conn::Conn;
+use executor::Runtime;
 use rawpoll::netpoll::{Direction, Netpoll};
 use rawpoll_echo_bench::{listen, BUF};
 use std::io;
