@@ -51,8 +51,8 @@ pub fn has_epoll_pwait2() -> bool {
     epoll_pwait2_probe().is_ok()
 }
 
-/// Whether the tests run under an emulator (`ci/foreign-test` sets `RAWPOLL_EMULATED=1`), where
-/// what the kernel offers is what qemu-user implements, not what its version says.
+/// Whether the tests run under an emulator (`Cross.toml` sets `RAWPOLL_EMULATED=1`), where what
+/// the kernel offers is what qemu-user implements, not what its version says.
 pub fn emulated() -> bool {
     std::env::var_os("RAWPOLL_EMULATED").is_some()
 }

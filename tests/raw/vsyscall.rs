@@ -11,7 +11,7 @@
 use rawpoll::raw::{self, syscall6};
 use std::sync::{Arc, Barrier};
 
-/// Whether the test runs under qemu-user (`ci/i686-std` and `ci/foreign-test` set it).
+/// Whether the test runs under qemu-user (`ci/i686-std` and `Cross.toml` set it).
 fn emulated() -> bool {
     std::env::var_os("RAWPOLL_EMULATED").is_some()
 }
