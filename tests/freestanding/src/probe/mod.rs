@@ -32,6 +32,12 @@ type Word = u64;
 #[cfg(not(target_arch = "x86_64"))]
 type Word = usize;
 
+/// A stored register as `print_hex` takes it.
+#[allow(clippy::unnecessary_cast)] // Word is u64 on x86_64, usize elsewhere
+fn wide(word: Word) -> u64 {
+    word as u64
+}
+
 /// One register's value per slot, indexed as the architecture's [`arch::NAMES`]; `stack` holds
 /// arguments five and six where the ABI passes them on the stack (MIPS o32).
 #[repr(C)]
@@ -345,9 +351,9 @@ fn probe(
         print("    ");
         print(reg);
         print(" changed: ");
-        print_hex(before[i] as u64);
+        print_hex(wide(before[i]));
         print(" -> ");
-        print_hex(after[i] as u64);
+        print_hex(wide(after[i]));
         print("\n");
     }
     c.that(
