@@ -6,7 +6,7 @@
 #[path = "multi_thread/echo.rs"]
 pub mod echo;
 #[path = "multi_thread/executor.rs"]
-mod executor;
+pub mod executor;
 
 use rawpoll::netpoll::Netpoll;
 use std::io;

@@ -72,8 +72,8 @@ impl Executor {
     /// Runs the tasks (task `i` in slot `i`) until each has completed, sleeping in `poller`
     /// (`poll_wake(-1)`, which wakes the tasks whose descriptors became ready) whenever none can
     /// run. `EINVAL` for more than [`MAX_TASKS`] tasks, `EBUSY` if this executor is running
-    /// already; a failed `poll_wake` is returned as is (the tasks not yet completed stay pinned
-    /// where they are, and can be run again).
+    /// already; a failed `poll_wake` is returned as is (the tasks not yet completed are left
+    /// as they are). A task that panics unwinds out of `run`, and the executor can run again.
     pub fn run<F: Future<Output = ()>>(
         &'static self,
         poller: &'static Netpoll,
@@ -85,6 +85,7 @@ impl Executor {
         if self.running.swap(true, Acquire) {
             return Err(Errno::EBUSY);
         }
+        let _running = Running(&self.running);
         self.poller
             .store(poller as *const Netpoll as *mut Netpoll, Release);
         let this = self as *const Executor as *mut Executor;
@@ -94,9 +95,9 @@ impl Executor {
         }
         let mut done = [false; MAX_TASKS];
         let mut left = tasks.len();
-        let result = loop {
+        loop {
             if left == 0 {
-                break Ok(());
+                return Ok(());
             }
             let mut ran = false;
             for (w, word) in self.ready.iter().enumerate() {
@@ -136,12 +137,8 @@ impl Executor {
                 Ok(())
             };
             self.sleeping.store(false, Relaxed);
-            if let Err(e) = slept {
-                break Err(e);
-            }
-        };
-        self.running.store(false, Release);
-        result
+            slept?;
+        }
     }
 
     /// Marks task `index` ready to be polled, waking the executor if it sleeps: what a waker
@@ -165,6 +162,15 @@ impl Executor {
         let slot: *const Slot = &self.slots[index];
         // SAFETY: the data pointer is a `&'static Slot`, which is all VTABLE's functions use.
         unsafe { Waker::from_raw(RawWaker::new(slot.cast(), &VTABLE)) }
+    }
+}
+
+/// Clears `running` however `run` ends, unwinding included.
+struct Running<'a>(&'a AtomicBool);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Release);
     }
 }
 

@@ -22,6 +22,20 @@
 //! | mode `'r'`, `'w'`, `setEventErr` | [`Ready`] |
 //! | `netpollarm` | none: epoll needs no arming (Go throws if it is called) |
 //!
+//! And the half of Go's netpoller that lives in `runtime/netpoll.go`, the readiness of each
+//! descriptor (see "Readiness" below):
+//!
+//! | Go (`runtime`) | rawpoll |
+//! |---|---|
+//! | `pollDesc.rg`, `pollDesc.wg` (`pdNil`, `pdReady`, `pdWait`, a parked goroutine) | a readiness word and a [`Waker`](core::task::Waker) cell per [`Direction`] in [`PollDesc`] |
+//! | mode `'r'`, `'w'` | [`Direction::Read`], [`Direction::Write`] |
+//! | `poll_runtime_pollWait`, `netpollblock` | [`PollDesc::poll_ready`] |
+//! | `poll_runtime_pollReset` | [`PollDesc::clear_ready`] |
+//! | `poll_runtime_pollUnblock` (`errClosing`) | [`PollDesc::unblock`] (`ECANCELED`) |
+//! | `netpolldeadlineimpl` (`errTimeout`) | [`PollDesc::expire`] (`ETIMEDOUT`), [`PollDesc::clear_expired`] |
+//! | `netpollready` | [`PollDesc::set_ready`]; [`Netpoll::poll_wake`] for a whole poll |
+//! | `fdseq` checked at delivery | the generation in each readiness word, reset by [`PollDesc::bump_sequence`] |
+//!
 //! Where Go throws, rawpoll returns an [`Errno`]: a failed [`Netpoll::init`] closes what it
 //! opened, a failed `epoll_pwait` is returned to the caller.
 //!
@@ -87,11 +101,70 @@
 //! wake stays pending, so the next blocking poll still returns at once; no other `wake` returns
 //! `Ok` for a wake that is then dropped (a wake that finds another one's write in flight relies on
 //! it, and that writer tries a failed write once more before it gives up).
+//!
+//! # Readiness: parking tasks on `core::task::Waker`, without allocation
+//!
+//! A runtime that is an async executor registers each descriptor once with [`Netpoll::open`] and
+//! a `'static` [`PollDesc`] (a `static` pool of them needs no allocator: [`PollDesc::new`] is
+//! `const`), polls with [`Netpoll::poll_wake`] instead of [`Netpoll::poll`], and its tasks do what
+//! a goroutine does in Go's `internal/poll`:
+//!
+//! ```text
+//! loop {
+//!     match pd.poll_ready(Direction::Read, cx) {      // pollWait
+//!         Poll::Pending => return Poll::Pending,      // woken by the next edge
+//!         Poll::Ready(Err(e)) => return Poll::Ready(Err(e)), // ECANCELED, ETIMEDOUT
+//!         Poll::Ready(Ok(())) => match read(fd, buf) {
+//!             Err(EAGAIN) => pd.clear_ready(Direction::Read), // pollReset
+//!             done => return Poll::Ready(done),
+//!         },
+//!     }
+//! }
+//! ```
+//!
+//! Each direction of a [`PollDesc`] holds one atomic word (the registration's generation, and
+//! whether an edge is latched, whether the task has seen it, closing, the deadline, and who owns
+//! the waker cell) and one waker cell. Every change is one compare-exchange of the word; the
+//! waker cell belongs to whoever took it in such an exchange, and nobody waits for it: a
+//! delivery, an `unblock` or an `expire` that finds it taken raises its flag and leaves the wake
+//! to the owner, who sees the flag when it lets go. No user code (a waker's `clone`, `wake` or
+//! `drop`) runs while a cell is owned.
+//!
+//! The guarantees, each proven by the exhaustive check of the shipped code
+//! (`model_check_ready.rs`, see the README's "Guarantees"):
+//!
+//! - No edge is lost: an edge delivered for the current registration is latched, and either the
+//!   next [`PollDesc::poll_ready`] of its direction returns `Ready`, or it wakes the waker that
+//!   `poll_ready` registered, whatever the interleaving of the delivery with the registration,
+//!   and with a [`PollDesc::clear_ready`] after `EAGAIN` (which keeps an edge that arrived after
+//!   the `Ready` it answers).
+//! - A reused descriptor ([`PollDesc::bump_sequence`], [`PollDesc::set_sequence`]) never sees its
+//!   predecessor's readiness, closing or deadline, and its task is never woken or made ready by
+//!   its predecessor's edge, even one whose tag was checked before the reuse and delivered
+//!   after it (the generation is compared in the same exchange that latches).
+//! - [`PollDesc::unblock`] wakes the waiters of both directions, [`PollDesc::expire`] the waiter
+//!   of its direction.
+//!
+//! What a runtime keeps to: one task per direction at a time, as in Go (a second one is not
+//! unsound, but each `poll_ready` replaces the registered waker); reuse while no task polls the
+//! descriptor (after `unblock`, as Go's close does); timers of its own, calling `expire`. A waker
+//! may be woken spuriously. A waker that panics unwinds out of the call that woke it with the
+//! state already updated; in [`Netpoll::poll_wake`], every edge of the batch is latched before
+//! the first waker runs, and the wakers after a panicking one are left registered, not woken:
+//! a runtime that catches the panic polls its waiting tasks again.
+//!
+//! The generation has 13 bits on 64-bit targets (the tag's) and 26 on 32-bit ones (the word's
+//! room beside six flags): a delivery whose tag was checked before a reuse and that latches after
+//! it is told apart unless the sequence moved on by a non-zero multiple of 2^13 (2^26) in that
+//! window of a few instructions. On 64-bit that is [`Tag`]'s limit for stale events; on 32-bit
+//! the stale events themselves are still told apart by all 32 bits of the tag.
 
 mod desc;
 mod interest;
 #[cfg(test)]
 mod model_check;
+#[cfg(test)]
+mod model_check_ready;
 mod ready;
 mod wake;
 
@@ -401,21 +474,24 @@ impl Netpoll {
     /// check and its delivery latches nothing and wakes nobody (see [`PollDesc::set_ready`]).
     #[doc(alias = "netpollready")]
     pub fn poll_wake(&self, delay_ns: i64) -> Result<usize, Errno> {
-        let mut batch: [Option<(&'static PollDesc, Ready, Tag)>; EVENTS_PER_POLL] =
+        // What the second pass needs of each latched event (the event bits, not the decoded
+        // `Ready`, keep the array small: it is on the stack, beside the poll's own buffer).
+        let mut batch: [Option<(&'static PollDesc, u32, Tag)>; EVENTS_PER_POLL] =
             [None; EVENTS_PER_POLL];
         let mut latched = 0;
         let polled = poll_on(&self.kernel()?, delay_ns, |pd, readiness, tag| {
             if ready::latch_on(pd, &readiness, tag) {
+                // A poll reports at most EVENTS_PER_POLL descriptors, so there is always a slot.
                 if let Some(slot) = batch.get_mut(latched) {
-                    *slot = Some((pd, readiness, tag));
+                    *slot = Some((pd, readiness.events, tag));
                     latched += 1;
                 }
             }
         });
         // Woken whatever `poll_on` returned: a failed give-back of the wake edge is returned
         // after the batch was delivered.
-        for (pd, readiness, tag) in batch.iter().flatten() {
-            ready::wake_on(*pd, readiness, *tag);
+        for &(pd, events, tag) in batch.iter().flatten() {
+            ready::wake_on(pd, &Ready::from_events(events), tag);
         }
         polled.map(|_| latched)
     }

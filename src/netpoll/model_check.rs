@@ -479,7 +479,7 @@ fn check_final(w: &World, has_sleepers: bool) -> Option<String> {
 /// A multiply-and-rotate hash (as rustc's `FxHasher`): the explored states are many and small,
 /// and SipHash was most of the check's time.
 #[derive(Default)]
-struct StateHasher(u64);
+pub(super) struct StateHasher(u64);
 
 impl Hasher for StateHasher {
     fn write(&mut self, bytes: &[u8]) {
@@ -609,7 +609,7 @@ fn looker(polls: u8, callback: Callback) -> Thread {
 /// architecture, only the compiler's translation of it differs) and where asked for
 /// (`RAWPOLL_MODEL_CHECK=small`: `ci/test`'s host tests, whose own step runs the full size in a
 /// release build); the full size otherwise.
-fn small() -> bool {
+pub(super) fn small() -> bool {
     std::env::var_os("RAWPOLL_EMULATED").is_some()
         || std::env::var("RAWPOLL_MODEL_CHECK").is_ok_and(|size| size == "small")
 }

@@ -53,15 +53,17 @@
 //! # The seam
 //!
 //! The functions below do every access to the word and to the waker cell through a
-//! [`ReadyPath`]. The shipped implementation is [`PollDesc`]'s own atomics and cells; the
-//! exhaustive check (`model_check.rs`) implements it with its scheduler and explores every
-//! interleaving of the shipped functions.
+//! [`ReadyPath`]. The shipped implementation is [`PollDesc`]'s own atomics and cells, every
+//! atomic access sequentially consistent (as the wake protocol's), so that the interleavings of
+//! these steps cover every execution; the exhaustive check (`model_check_ready.rs`) implements
+//! it with its scheduler and explores every interleaving of the shipped functions.
 
 use super::desc::{PollDesc, Tag, TAG_BITS};
 use super::interest::Ready;
 #[cfg(doc)]
 use super::Netpoll;
 use crate::errno::Errno;
+use core::sync::atomic::Ordering::SeqCst;
 use core::task::{Context, Poll, Waker};
 
 /// A direction of readiness: Go's mode `'r'` or `'w'`.
@@ -250,20 +252,21 @@ pub(crate) fn clear_expired_on(path: &impl ReadyPath, dir: Direction) {
 }
 
 /// Raises `flags` in `dir`'s word if its generation is `generation` (any generation if `None`),
-/// taking the waker cell in the same exchange if it holds a waker and nobody owns it. Returns
-/// whether the generation matched, and the word as locked if the cell was taken.
+/// and if `take_cell`, takes the waker cell in the same exchange if it holds a waker and nobody
+/// owns it. Returns whether the generation matched, and the word as locked if the cell was taken.
 fn raise(
     path: &impl ReadyPath,
     dir: Direction,
     flags: usize,
     generation: Option<usize>,
+    take_cell: bool,
 ) -> (bool, Option<usize>) {
     let mut word = path.load(dir);
     loop {
         if generation.is_some_and(|g| word & GENERATION != g) {
             return (false, None);
         }
-        let take = word & WAITING != 0 && word & LOCKED == 0;
+        let take = take_cell && word & WAITING != 0 && word & LOCKED == 0;
         let new = word | flags | if take { LOCKED } else { 0 };
         if new == word {
             // Raised already, and the cell is empty or owned by someone who will see it.
@@ -301,7 +304,7 @@ fn raise_and_wake(
     flags: usize,
     generation: Option<usize>,
 ) -> bool {
-    let (matched, locked) = raise(path, dir, flags, generation);
+    let (matched, locked) = raise(path, dir, flags, generation, true);
     if let Some(locked) = locked {
         take_and_wake(path, dir, locked);
     }
@@ -364,10 +367,14 @@ pub(crate) fn set_ready_on(path: &impl ReadyPath, ready: &Ready, tag: Tag) -> bo
     latched
 }
 
-/// [`PollDesc::unblock`] on any [`ReadyPath`].
+/// [`PollDesc::unblock`] on any [`ReadyPath`]: both directions closed first, then their waiters
+/// woken, so that a waker that panics leaves both closed.
 pub(crate) fn unblock_on(path: &impl ReadyPath) {
     for dir in Direction::BOTH {
-        raise_and_wake(path, dir, CLOSED, None);
+        raise(path, dir, CLOSED, None, false);
+    }
+    for dir in Direction::BOTH {
+        raise_and_wake(path, dir, 0, None);
     }
 }
 
@@ -376,23 +383,19 @@ pub(crate) fn expire_on(path: &impl ReadyPath, dir: Direction) {
     raise_and_wake(path, dir, EXPIRED, None);
 }
 
-/// Resets both words to `sequence`'s generation, keeping the waker cells, and wakes a waker
-/// still registered (the last registration's task).
+/// Resets both words to `sequence`'s generation, keeping the waker cells (their ownership and
+/// content), then wakes a waker still registered (the last registration's task), so that a
+/// waker that panics leaves both reset.
 pub(crate) fn reset_on(path: &impl ReadyPath, sequence: usize) {
     let generation = generation(sequence);
     for dir in Direction::BOTH {
         let mut word = path.load(dir);
-        let locked = loop {
-            let take = word & WAITING != 0 && word & LOCKED == 0;
-            let new = generation | (word & CELL) | if take { LOCKED } else { 0 };
-            match path.swap(dir, word, new) {
-                Ok(_) => break take.then_some(new),
-                Err(now) => word = now,
-            }
-        };
-        if let Some(locked) = locked {
-            take_and_wake(path, dir, locked);
+        while let Err(now) = path.swap(dir, word, generation | (word & CELL)) {
+            word = now;
         }
+    }
+    for dir in Direction::BOTH {
+        raise_and_wake(path, dir, 0, Some(generation));
     }
 }
 
@@ -483,34 +486,28 @@ impl ReadyPath for PollDesc {
 
     #[inline(always)]
     fn sequence(&self) -> usize {
-        self.sequence_word()
-            .load(core::sync::atomic::Ordering::Acquire)
+        self.sequence_word().load(SeqCst)
     }
 
     #[inline(always)]
     fn bump_sequence(&self) -> usize {
-        self.sequence_word()
-            .fetch_add(1, core::sync::atomic::Ordering::AcqRel)
-            .wrapping_add(1)
+        self.sequence_word().fetch_add(1, SeqCst).wrapping_add(1)
     }
 
     #[inline(always)]
     fn store_sequence(&self, sequence: usize) {
-        self.sequence_word()
-            .store(sequence, core::sync::atomic::Ordering::Release)
+        self.sequence_word().store(sequence, SeqCst)
     }
 
     #[inline(always)]
     fn load(&self, dir: Direction) -> usize {
-        self.readiness_word(dir)
-            .load(core::sync::atomic::Ordering::Acquire)
+        self.readiness_word(dir).load(SeqCst)
     }
 
     #[inline(always)]
     fn swap(&self, dir: Direction, current: usize, new: usize) -> Result<usize, usize> {
-        use core::sync::atomic::Ordering::{AcqRel, Acquire};
         self.readiness_word(dir)
-            .compare_exchange(current, new, AcqRel, Acquire)
+            .compare_exchange(current, new, SeqCst, SeqCst)
     }
 
     #[inline(always)]

@@ -11,11 +11,30 @@ mod executor;
 #[allow(dead_code)] // its `main`
 mod multi_thread;
 
+use core::future::poll_fn;
+use core::pin::pin;
+use core::task::Poll;
 use rawpoll::netpoll::Netpoll;
+use rawpoll::raw::{syscall6, SYS_READ};
+use rawpoll::Errno;
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+/// Reads the wake eventfd's counter of `poller` (non-blocking): how many times `Netpoll::wake`
+/// wrote it since the last read, `EAGAIN` for none.
+fn wake_writes(poller: &Netpoll) -> Result<u64, Errno> {
+    let mut count = [0u8; 8];
+    let (fd, buf) = (poller.raw_wake_fd() as usize, count.as_mut_ptr() as usize);
+    // SAFETY: a read of 8 bytes into `count`; the number is the poller's own eventfd, only read.
+    Errno::result(unsafe { syscall6(SYS_READ, fd, buf, 8, 0, 0, 0) })?;
+    Ok(u64::from_ne_bytes(count))
+}
 
 /// 64 connections of 16 messages of 512 bytes on the no_std executor, then 3 more on the same
 /// executor, poller and descriptor slots (reused: a stale edge or waker of the first run must not
-/// disturb the second): every count exact.
+/// disturb the second): every count exact, and no wake ever written to the eventfd (every waker
+/// ran on the executor's own thread, inside `poll_wake`, where no write is needed).
 #[test]
 fn single_thread_echo_counts_every_byte() {
     static POLLER: Netpoll = Netpoll::new();
@@ -35,8 +54,70 @@ fn single_thread_echo_counts_every_byte() {
     }
     assert_eq!(
         echo::run(&POLLER, &EXECUTOR, echo::MAX_CONNECTIONS + 1, 1),
-        Err(rawpoll::Errno::EINVAL)
+        Err(Errno::EINVAL)
     );
+    assert_eq!(wake_writes(&POLLER), Err(Errno::EAGAIN));
+}
+
+/// A waker woken on another thread while the executor sleeps in the kernel wakes it, with
+/// exactly one write of the wake eventfd; a lost wake would hang the run (the test then fails
+/// after 10 s).
+#[test]
+fn a_waker_on_another_thread_wakes_the_sleeping_executor() {
+    static POLLER: Netpoll = Netpoll::new();
+    static EXECUTOR: executor::Executor = executor::Executor::new();
+    POLLER.init().unwrap();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let mut started = false;
+        let task = poll_fn(move |cx| {
+            if flag.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            if !started {
+                started = true;
+                let (flag, waker) = (flag.clone(), cx.waker().clone());
+                std::thread::spawn(move || {
+                    while !POLLER.has_sleeper() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    std::thread::sleep(Duration::from_millis(20)); // well inside epoll_pwait
+                    flag.store(true, SeqCst);
+                    waker.wake();
+                });
+            }
+            Poll::Pending
+        });
+        done.send(EXECUTOR.run(&POLLER, pin!([task]))).unwrap();
+    });
+    let ran = finished.recv_timeout(Duration::from_secs(10));
+    assert_eq!(ran, Ok(Ok(())), "the executor was not woken");
+    assert_eq!(wake_writes(&POLLER), Ok(1));
+}
+
+/// A task that panics unwinds out of `run` and leaves the executor usable; a task that runs the
+/// executor from inside it gets `EBUSY`; more tasks than slots get `EINVAL`.
+#[test]
+fn the_executor_survives_a_panicking_task_and_refuses_reentry() {
+    static POLLER: Netpoll = Netpoll::new();
+    static EXECUTOR: executor::Executor = executor::Executor::new();
+    POLLER.init().unwrap();
+    let panicked = std::panic::catch_unwind(|| {
+        EXECUTOR.run(
+            &POLLER,
+            pin!([0, 1].map(|i| async move { assert_eq!(i, 0) })),
+        )
+    });
+    assert!(panicked.is_err());
+    let inner = std::cell::Cell::new(None);
+    let tasks = [0, 1].map(|_| async {
+        inner.set(Some(EXECUTOR.run(&POLLER, pin!([async {}]))));
+    });
+    assert_eq!(EXECUTOR.run(&POLLER, pin!(tasks)), Ok(()));
+    assert_eq!(inner.get(), Some(Err(Errno::EBUSY)));
+    let too_many: [_; executor::MAX_TASKS + 1] = std::array::from_fn(|_| async {});
+    assert_eq!(EXECUTOR.run(&POLLER, pin!(too_many)), Err(Errno::EINVAL));
 }
 
 /// 64 connections of 16 messages of 512 bytes on 4 workers, every count exact.
@@ -59,4 +140,42 @@ fn multi_thread_echo_counts_every_byte() {
     ]
     .map(|c| c.load(Relaxed));
     assert_eq!(counts, [connections as u64, bytes, bytes, bytes, 0, 0]);
+}
+
+/// The multi-threaded executor with one worker, asleep in `poll_wake`: a waker woken on another
+/// thread must wake it through `Netpoll::wake` (one eventfd write); a lost wake hangs the run
+/// (the test then fails after 10 s).
+#[cfg(feature = "std")]
+#[test]
+fn a_waker_on_another_thread_wakes_the_polling_worker() {
+    static POLLER: Netpoll = Netpoll::new();
+    POLLER.init().unwrap();
+    let (done, finished) = mpsc::channel();
+    std::thread::spawn(move || {
+        let flag = Arc::new(AtomicBool::new(false));
+        let mut started = false;
+        let task = poll_fn(move |cx| {
+            if flag.load(SeqCst) {
+                return Poll::Ready(());
+            }
+            if !started {
+                started = true;
+                let (flag, waker) = (flag.clone(), cx.waker().clone());
+                std::thread::spawn(move || {
+                    while !POLLER.has_sleeper() {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                    flag.store(true, SeqCst);
+                    waker.wake();
+                });
+            }
+            Poll::Pending
+        });
+        let ran = multi_thread::executor::Runtime::block_on(&POLLER, 1, |_| task);
+        done.send(ran.map_err(|e| e.kind())).unwrap();
+    });
+    let ran = finished.recv_timeout(Duration::from_secs(10));
+    assert_eq!(ran, Ok(Ok(())), "the worker was not woken");
+    assert_eq!(wake_writes(&POLLER), Ok(1));
 }
