@@ -12,6 +12,7 @@ use rawpoll::netpoll::{Direction, Netpoll, PollDesc};
 use std::collections::VecDeque;
 use std::future::{poll_fn, Future};
 use std::io;
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering::*};
 use std::sync::{Arc, Condvar, Mutex};
@@ -103,9 +104,12 @@ impl Runtime {
                 task.queued.store(false, Release);
                 let waker = Waker::from(task.clone());
                 let mut future = task.future.lock().unwrap();
-                let done = future
-                    .as_mut()
-                    .is_some_and(|f| f.as_mut().poll(&mut Context::from_waker(&waker)).is_ready());
+                // A task that panics is done: dropped, and the others run on.
+                let done = future.as_mut().is_some_and(|f| {
+                    let mut cx = Context::from_waker(&waker);
+                    catch_unwind(AssertUnwindSafe(|| f.as_mut().poll(&mut cx)))
+                        .map_or(true, |p| p.is_ready())
+                });
                 if done {
                     *future = None;
                 }

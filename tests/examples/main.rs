@@ -179,3 +179,35 @@ fn a_waker_on_another_thread_wakes_the_polling_worker() {
     assert_eq!(ran, Ok(Ok(())), "the worker was not woken");
     assert_eq!(wake_writes(&POLLER), Ok(1));
 }
+
+/// A task that panics on the multi-threaded executor is dropped and the others run to the end:
+/// `block_on` returns, with 1 and with 3 workers (a hang fails the test after 10 s).
+#[cfg(feature = "std")]
+#[test]
+fn the_multi_threaded_executor_survives_a_panicking_task() {
+    use std::sync::atomic::AtomicUsize;
+    static POLLER: Netpoll = Netpoll::new();
+    POLLER.init().unwrap();
+    for workers in [1, 3] {
+        let finished = Arc::new(AtomicUsize::new(0));
+        let counted = finished.clone();
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            let ran = multi_thread::executor::Runtime::block_on(&POLLER, workers, move |rt| {
+                let rt = rt.clone();
+                async move {
+                    for i in 0..8 {
+                        let counted = counted.clone();
+                        rt.spawn(async move {
+                            assert_ne!(i, 3, "task 3 panics");
+                            counted.fetch_add(1, SeqCst);
+                        });
+                    }
+                }
+            });
+            done.send(ran.map_err(|e| e.kind())).unwrap();
+        });
+        assert_eq!(ended.recv_timeout(Duration::from_secs(10)), Ok(Ok(())));
+        assert_eq!(finished.load(SeqCst), 7);
+    }
+}
