@@ -1,4 +1,6 @@
-//! 64-bit Arm: Go `arm64`, Rust `aarch64-unknown-linux-gnu`.
+//! 64-bit Arm: Go `arm64`, Rust `aarch64-unknown-linux-gnu`; and big-endian, Rust
+//! `aarch64_be-unknown-linux-gnu` (no Go port): the same registers, trap and numbers, the byte
+//! order is only memory's.
 
 use core::arch::asm;
 

@@ -1,5 +1,8 @@
 //! 32-bit Arm, EABI: Go `arm`, Rust `armv7-unknown-linux-gnueabihf` (and
-//! `thumbv7neon-unknown-linux-gnueabihf`).
+//! `thumbv7neon-unknown-linux-gnueabihf`); Go's `GOARM=5` and `GOARM=6`, Rust
+//! `armv5te-unknown-linux-gnueabi` and `arm-unknown-linux-gnueabi` (soft float, Arm state). The
+//! system-call ABI is the same on all: EABI's `svc 0` and r7 since ARMv4T; floating point is not
+//! part of it.
 
 use core::arch::asm;
 

@@ -1,4 +1,5 @@
-//! 32-bit x86: Go `386`, Rust `i686-unknown-linux-gnu`.
+//! 32-bit x86: Go `386`, Rust `i686-unknown-linux-gnu` and, for CPUs without CMOV or SSE2
+//! (Go's `GO386=softfloat`), `i586-unknown-linux-gnu`: the same ABI and vDSO entry.
 
 use core::arch::asm;
 use core::sync::atomic::Ordering;

@@ -339,8 +339,9 @@ fn map_shared(len: usize) -> Result<*mut u8, Errno> {
     use linux_raw_sys::general as k;
     let prot = (k::PROT_READ | k::PROT_WRITE) as usize;
     let flags = (k::MAP_SHARED | k::MAP_ANONYMOUS) as usize;
-    // 32-bit targets: mmap2 (the same call with the offset in pages, here 0).
-    #[cfg(target_pointer_width = "32")]
+    // 32-bit targets: mmap2 (the same call with the offset in pages, here 0); x32 has x86-64's
+    // mmap.
+    #[cfg(all(target_pointer_width = "32", not(target_arch = "x86_64")))]
     // SAFETY: a new anonymous mapping at an address the kernel picks touches no existing memory.
     let r = unsafe { syscall6(k::__NR_mmap2 as usize, 0, len, prot, flags, usize::MAX, 0) };
     // s390x: __NR_mmap is the old mmap, which takes its six arguments in memory.
@@ -350,7 +351,10 @@ fn map_shared(len: usize) -> Result<*mut u8, Errno> {
         let args: [usize; 6] = [0, len, prot, flags, usize::MAX, 0];
         syscall6(k::__NR_mmap as usize, args.as_ptr() as usize, 0, 0, 0, 0, 0)
     };
-    #[cfg(all(target_pointer_width = "64", not(target_arch = "s390x")))]
+    #[cfg(all(
+        any(target_pointer_width = "64", target_arch = "x86_64"),
+        not(target_arch = "s390x")
+    ))]
     // SAFETY: a new anonymous mapping at an address the kernel picks touches no existing memory.
     let r = unsafe { syscall6(k::__NR_mmap as usize, 0, len, prot, flags, usize::MAX, 0) };
     Errno::result(r).map(|address| address as *mut u8)
@@ -409,12 +413,12 @@ pub fn resume(pid: i32) -> Result<(), Errno> {
 /// Sleeps about `ms` milliseconds (`clock_nanosleep` on `CLOCK_MONOTONIC`; a signal may end it
 /// early, which counts as slept). With a 64-bit timespec on every target: 32-bit ones use
 /// `clock_nanosleep_time64`, since a kernel built without `COMPAT_32BIT_TIME` (the real-kernel
-/// stage's own mips kernel) has no 32-bit-time `nanosleep`.
+/// stage's own mips kernel) has no 32-bit-time `nanosleep`. (x32's own is 64-bit time.)
 pub fn sleep_ms(ms: u32) -> Result<(), Errno> {
     use linux_raw_sys::general as k;
-    #[cfg(target_pointer_width = "32")]
+    #[cfg(all(target_pointer_width = "32", not(target_arch = "x86_64")))]
     let number = k::__NR_clock_nanosleep_time64;
-    #[cfg(target_pointer_width = "64")]
+    #[cfg(any(target_pointer_width = "64", target_arch = "x86_64"))]
     let number = k::__NR_clock_nanosleep;
     let duration = rawpoll::Timespec {
         tv_sec: i64::from(ms / 1000),

@@ -25,11 +25,24 @@ use linux_raw_sys::general as k;
 use rawpoll::raw::{self, syscall6};
 use rawpoll::Errno;
 
+/// A register as the probe stores it: `usize`, but 64 bits on x32, whose registers are x86-64's
+/// while its `usize` is 32 bits (the kernel reads and may change all 64).
+#[cfg(target_arch = "x86_64")]
+type Word = u64;
+#[cfg(not(target_arch = "x86_64"))]
+type Word = usize;
+
+/// A stored register as `print_hex` takes it.
+#[allow(clippy::unnecessary_cast)] // Word is u64 on x86_64, usize elsewhere
+fn wide(word: Word) -> u64 {
+    word as u64
+}
+
 /// One register's value per slot, indexed as the architecture's [`arch::NAMES`]; `stack` holds
 /// arguments five and six where the ABI passes them on the stack (MIPS o32).
 #[repr(C)]
 struct Registers {
-    slots: [usize; arch::SLOTS],
+    slots: [Word; arch::SLOTS],
     stack: [usize; 2],
 }
 
@@ -139,8 +152,8 @@ fn flags_not_promised(_: &str) -> bool {
 
 /// A value no register holds by chance: distinct per slot, with high bits set on 64-bit
 /// targets.
-fn sentinel(slot: usize) -> usize {
-    (0xa5c3_0000_5e00_0000u64 | ((slot as u64) << 40) | ((slot as u64) << 8) | 0x5a) as usize
+fn sentinel(slot: usize) -> Word {
+    (0xa5c3_0000_5e00_0000u64 | ((slot as u64) << 40) | ((slot as u64) << 8) | 0x5a) as Word
 }
 
 /// An architecture's trap block: an `unsafe fn` around the `asm!` given, which stores every
@@ -221,7 +234,7 @@ const MIPS_NAMES: [&str; 32] = [
 const MIPS_ERRORS: Errors = Errors::Flagged {
     result: 2,
     flag: 7,
-    mask: usize::MAX,
+    mask: Word::MAX,
 };
 
 /// How an architecture reports failure, read from the registers the probe stored.
@@ -248,20 +261,21 @@ enum Errors {
     Flagged {
         result: usize,
         flag: usize,
-        mask: usize,
+        mask: Word,
     },
 }
 
 /// `(result, 0)` or `(usize::MAX, errno)`, as `syscall6` returns them.
-fn split(slots: &[usize; arch::SLOTS]) -> (usize, usize) {
+/// (On x32 the kernel's 64-bit result is cut to 32 bits, as the stub cuts it.)
+fn split(slots: &[Word; arch::SLOTS]) -> (usize, usize) {
     match arch::ERRORS {
-        Errors::Negated { result } if slots[result] > usize::MAX - 4095 => {
-            (usize::MAX, slots[result].wrapping_neg())
+        Errors::Negated { result } if slots[result] > Word::MAX - 4095 => {
+            (usize::MAX, slots[result].wrapping_neg() as usize)
         }
         Errors::Flagged { result, flag, mask } if slots[flag] & mask != 0 => {
-            (usize::MAX, slots[result])
+            (usize::MAX, slots[result] as usize)
         }
-        Errors::Negated { result } | Errors::Flagged { result, .. } => (slots[result], 0),
+        Errors::Negated { result } | Errors::Flagged { result, .. } => (slots[result] as usize, 0),
     }
 }
 
@@ -293,16 +307,17 @@ fn probe(
         *slot = sentinel(i);
     }
     for &(slot, value, _) in arch::FIXED {
-        regs.slots[slot] = value;
+        regs.slots[slot] = value as Word;
     }
-    regs.slots[arch::NUMBER] = num;
+    // Widened as the stub widens them (x32: zero-extended).
+    regs.slots[arch::NUMBER] = num as Word;
     let mut stack_args = 0;
     for (&slot, &arg) in arch::ARGS.iter().zip(&args) {
         if slot == usize::MAX {
             regs.stack[stack_args] = arg;
             stack_args += 1;
         } else {
-            regs.slots[slot] = arg;
+            regs.slots[slot] = arg as Word;
         }
     }
     #[cfg(target_arch = "aarch64")]
@@ -313,8 +328,8 @@ fn probe(
     let mut after = regs.slots;
     let result = split(&after);
     for &(slot, _, mask) in arch::FIXED {
-        before[slot] &= mask;
-        after[slot] &= mask;
+        before[slot] &= mask as Word;
+        after[slot] &= mask as Word;
     }
     #[cfg(target_arch = "powerpc64")]
     {
@@ -336,9 +351,9 @@ fn probe(
         print("    ");
         print(reg);
         print(" changed: ");
-        print_hex(before[i] as u64);
+        print_hex(wide(before[i]));
         print(" -> ");
-        print_hex(after[i] as u64);
+        print_hex(wide(after[i]));
         print("\n");
     }
     c.that(

@@ -1,4 +1,4 @@
-//! The register probe's trap block for x86_64: the stub's declared outputs (checked against
+//! The register probe's trap block for x86_64 and x32 (64-bit slots on both): the stub's declared outputs (checked against
 //! `arch/x86_64.rs` at compile time), the registers it loads and stores, and the trap itself.
 
 pub const STUB: &str = include_str!("../../../../arch/x86_64.rs");
@@ -51,6 +51,7 @@ trap! {
         ".irp r, r15,r14,r13,r12,r11,r10,r9,r8,rbp,rdi,rsi,rdx,rcx,rbx,rax",
         r"pop \r",
         ".endr",
-        inout("rax") regs => _,
+        // Zero-extended: on x32 the pointer is 32 bits and the block addresses with all of rax.
+        inout("rax") regs as usize as u64 => _,
     }
 }
