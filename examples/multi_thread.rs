@@ -12,7 +12,6 @@ pub mod executor;
 
 use rawpoll::netpoll::Netpoll;
 use std::io;
-use std::sync::atomic::Ordering::Relaxed;
 
 fn main() {
     static POLLER: Netpoll = Netpoll::new();
@@ -23,15 +22,7 @@ fn main() {
         .and_then(|()| echo::run(&POLLER, workers, connections, rounds, message));
     let t = totals.unwrap_or_else(|e| panic!("echo: {e}"));
     let want = (connections * rounds * message) as u64;
-    let [accepted, sent, echoed, received, mismatched, failed] = [
-        &t.accepted,
-        &t.sent,
-        &t.echoed,
-        &t.received,
-        &t.mismatched,
-        &t.failed_tasks,
-    ]
-    .map(|c| c.load(Relaxed));
+    let [accepted, sent, echoed, received, mismatched, failed] = t.counts();
     let ok = accepted == connections as u64
         && [sent, echoed, received] == [want; 3]
         && mismatched + failed == 0;

@@ -28,6 +28,22 @@ pub struct Totals {
     pub failed_tasks: AtomicU64,
 }
 
+impl Totals {
+    /// The counts as they stand, in the order of the fields: accepted, sent, echoed, received,
+    /// mismatched, failed tasks.
+    pub fn counts(&self) -> [u64; 6] {
+        [
+            &self.accepted,
+            &self.sent,
+            &self.echoed,
+            &self.received,
+            &self.mismatched,
+            &self.failed_tasks,
+        ]
+        .map(|c| c.load(Relaxed))
+    }
+}
+
 /// Serves `connections` echo connections of `rounds` messages of `message` bytes on `workers`
 /// threads; returns what was counted.
 pub fn run(

@@ -165,6 +165,8 @@ mod interest;
 mod model_check;
 #[cfg(test)]
 mod model_check_ready;
+#[cfg(test)]
+mod model_explorer;
 mod ready;
 mod wake;
 

@@ -39,17 +39,15 @@
 
 #![allow(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
 
+use super::model_explorer::{self, check, Found};
 use super::wake::{self, WakePath, IDLE, WAKE_DATA};
 use super::{desc, poll_on, PollDesc, EVENTS_PER_POLL};
 use crate::errno::Errno;
 use crate::event::{EpollEvent, EPOLLIN, EPOLLOUT};
-use core::cell::Cell;
 use core::mem::MaybeUninit;
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::prelude::v1::*;
-use std::{format, println, vec};
+use std::{format, vec};
 
 /// One step of a thread, as the explorer sees it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -86,8 +84,6 @@ enum Answer {
     },
 }
 
-/// The payload of the unwind that stops a thread at its next step.
-struct Stopped;
 /// The payload of a callback's panic.
 struct CallbackPanicked;
 
@@ -95,27 +91,9 @@ struct CallbackPanicked;
 static DESCRIPTOR: PollDesc = PollDesc::new();
 
 /// A thread's [`WakePath`]: answers the logged steps, and stops the thread at the first other.
-struct Replay<'a> {
-    log: &'a [(Step, Answer)],
-    cursor: Cell<usize>,
-    next: Cell<Option<Step>>,
-}
+type Replay<'a> = model_explorer::Replay<'a, Step, Answer>;
 
 impl Replay<'_> {
-    fn step(&self, step: Step) -> Answer {
-        let at = self.cursor.get();
-        if let Some(&(logged, answer)) = self.log.get(at) {
-            assert_eq!(
-                logged, step,
-                "the code took another step on the same answers"
-            );
-            self.cursor.set(at + 1);
-            return answer;
-        }
-        self.next.set(Some(step));
-        resume_unwind(Box::new(Stopped))
-    }
-
     fn call(&self, step: Step) -> Result<u64, Errno> {
         match self.step(step) {
             Answer::Call(result) => result,
@@ -293,18 +271,9 @@ fn take_step(t: &mut Thread, step: Step, answer: Answer) {
 
 /// Runs the thread's code on its log, to its next step.
 fn advance(role: Role, callback: Callback, log: &[(Step, Answer)]) -> Next {
-    let path = Replay {
-        log,
-        cursor: Cell::new(0),
-        next: Cell::new(None),
-    };
-    match catch_unwind(AssertUnwindSafe(|| run(role, callback, &path))) {
-        Ok(ended) => {
-            assert_eq!(path.cursor.get(), log.len(), "the code ended early");
-            Next::Ended(ended)
-        }
-        Err(payload) if payload.is::<Stopped>() => Next::Step(path.next.get().unwrap()),
-        Err(payload) => resume_unwind(payload),
+    match model_explorer::advance(log, |path| run(role, callback, path)) {
+        Ok(step) => Next::Step(step),
+        Err(ended) => Next::Ended(ended),
     }
 }
 
@@ -476,94 +445,29 @@ fn check_final(w: &World, has_sleepers: bool) -> Option<String> {
     None
 }
 
-/// A multiply-and-rotate hash (as rustc's `FxHasher`): the explored states are many and small,
-/// and SipHash was most of the check's time.
-#[derive(Default)]
-pub(super) struct StateHasher(u64);
-
-impl Hasher for StateHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for &byte in bytes {
-            self.write_u64(u64::from(byte));
-        }
-    }
-
-    fn write_u64(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-
-    fn write_u8(&mut self, byte: u8) {
-        self.write_u64(u64::from(byte));
-    }
-
-    fn write_u16(&mut self, word: u16) {
-        self.write_u64(u64::from(word));
-    }
-
-    fn write_u32(&mut self, word: u32) {
-        self.write_u64(u64::from(word));
-    }
-
-    fn write_usize(&mut self, word: usize) {
-        self.write_u64(word as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
-/// What an exploration found.
-#[derive(Default, Debug)]
-struct Found {
-    states: usize,
-    finals: usize,
-    violations: Vec<String>,
-}
-
 /// Explores every interleaving from `start`.
 fn explore(start: World) -> Found {
     let has_sleepers = start
         .threads
         .iter()
         .any(|t| matches!(t.role, Role::Sleeper { .. }));
-    let mut found = Found::default();
-    let mut seen: HashSet<World, BuildHasherDefault<StateHasher>> = HashSet::default();
-    let mut stack = vec![start];
-    while let Some(w) = stack.pop() {
-        if !seen.insert(w.clone()) {
-            continue;
-        }
-        let mut moved = false;
+    let moves = |w: &World, next: &mut Vec<Result<World, String>>| {
         for i in 0..w.threads.len() {
             let Next::Step(step) = w.threads[i].next else {
                 continue;
             };
-            match outcomes(&w, i, step) {
+            match outcomes(w, i, step) {
                 Ok(outcomes) => {
                     for (answer, mut n) in outcomes {
-                        moved = true;
                         take_step(&mut n.threads[i], step, answer);
-                        stack.push(n);
+                        next.push(Ok(n));
                     }
                 }
-                Err(violation) => {
-                    moved = true;
-                    found
-                        .violations
-                        .push(format!("{violation}\n  state: {w:?}"));
-                }
+                Err(violation) => next.push(Err(violation)),
             }
         }
-        if !moved {
-            found.finals += 1;
-            if let Some(v) = check_final(&w, has_sleepers) {
-                found.violations.push(format!("{v}\n  final state: {w:?}"));
-            }
-        }
-    }
-    found.states = seen.len();
-    found
+    };
+    model_explorer::explore(start, moves, |w| check_final(w, has_sleepers))
 }
 
 fn thread(role: Role, callback: Callback) -> Thread {
@@ -601,17 +505,6 @@ fn sleeper(polls: u8, callback: Callback) -> Thread {
 
 fn looker(polls: u8, callback: Callback) -> Thread {
     thread(Role::Looker { polls }, callback)
-}
-
-/// How much to explore. The small size (the scenarios without failures, but for the two
-/// largest) under emulation (`RAWPOLL_EMULATED`, set by the runs under qemu-user, where the
-/// full size takes minutes and gains nothing: the code explored is the same on every
-/// architecture, only the compiler's translation of it differs) and where asked for
-/// (`RAWPOLL_MODEL_CHECK=small`: `ci/test`'s host tests, whose own step runs the full size in a
-/// release build); the full size otherwise.
-pub(super) fn small() -> bool {
-    std::env::var_os("RAWPOLL_EMULATED").is_some()
-        || std::env::var("RAWPOLL_MODEL_CHECK").is_ok_and(|size| size == "small")
 }
 
 /// The scenarios, each with no failure and with one failure of any one system call; `small`:
@@ -682,47 +575,19 @@ fn scenarios() -> Vec<(&'static str, bool, World)> {
     all
 }
 
-/// Explores every scenario of the size asked for; prints one line each; returns the states
-/// explored and the violations.
-fn run_all(small: bool) -> (usize, Vec<String>) {
-    let mut states = 0;
-    let mut violations = Vec::new();
-    for (name, _, start) in scenarios().into_iter().filter(|s| s.1 || !small) {
-        let faults = start.faults;
-        let found = explore(start);
-        println!(
-            "{name}, {faults} failure(s): {} states, {} final states, {} violations",
-            found.states,
-            found.finals,
-            found.violations.len()
-        );
-        states += found.states;
-        violations.extend(found.violations.into_iter().map(|v| format!("{name}: {v}")));
-    }
-    (states, violations)
-}
-
-/// The number of distinct states `run_all` explores at the full size and at the small one: they
-/// change only with the code of the wake path or with the scenarios.
+/// The number of distinct states the test explores at the full size and at the small one (see
+/// [`model_explorer::check`]): they change only with the code of the wake path or with the
+/// scenarios.
 const EXPECTED_STATES: usize = 906_601;
 const EXPECTED_STATES_SMALL: usize = 57_528;
 
 #[test]
 fn the_shipped_wake_protocol_loses_no_wake_in_any_interleaving() {
-    let small = small();
-    let (states, violations) = run_all(small);
-    println!(
-        "wake protocol: {states} states explored, {} violations",
-        violations.len()
+    check(
+        "wake protocol",
+        scenarios(),
+        |name, start| format!("{name}, {} failure(s)", start.faults),
+        explore,
+        (EXPECTED_STATES, EXPECTED_STATES_SMALL),
     );
-    if let Some(first) = violations.first() {
-        println!("first violation: {first}");
-    }
-    assert_eq!(violations.len(), 0, "violations");
-    let expected = if small {
-        EXPECTED_STATES_SMALL
-    } else {
-        EXPECTED_STATES
-    };
-    assert_eq!(states, expected);
 }

@@ -41,17 +41,13 @@
 
 use super::desc::Tag;
 use super::interest::Ready;
-use super::model_check::{small, StateHasher};
+use super::model_explorer::{self, check, Found};
 use super::ready::{self, Direction, ReadyPath, LOCKED};
 use crate::errno::Errno;
 use crate::event::{EPOLLIN, EPOLLOUT};
-use core::cell::Cell;
 use core::task::Poll;
-use std::collections::HashSet;
-use std::hash::BuildHasherDefault;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::prelude::v1::*;
-use std::{format, println, vec};
+use std::{format, vec};
 
 /// One step of a shipped call, as the explorer sees it.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -74,31 +70,10 @@ enum Answer {
     Waker(Option<u8>),
 }
 
-/// The payload of the unwind that stops a thread at its next step.
-struct Stopped;
-
 /// A thread's [`ReadyPath`]: answers the logged steps, and stops the thread at the first other.
-struct Replay<'a> {
-    log: &'a [(Step, Answer)],
-    cursor: Cell<usize>,
-    next: Cell<Option<Step>>,
-}
+type Replay<'a> = model_explorer::Replay<'a, Step, Answer>;
 
 impl Replay<'_> {
-    fn step(&self, step: Step) -> Answer {
-        let at = self.cursor.get();
-        if let Some(&(logged, answer)) = self.log.get(at) {
-            assert_eq!(
-                logged, step,
-                "the code took another step on the same answers"
-            );
-            self.cursor.set(at + 1);
-            return answer;
-        }
-        self.next.set(Some(step));
-        resume_unwind(Box::new(Stopped))
-    }
-
     fn word(&self, step: Step) -> usize {
         match self.step(step) {
             Answer::Word(word) => word,
@@ -286,19 +261,7 @@ fn run(t: &Thread, path: &Replay<'_>) -> Returned {
 
 /// Runs `t`'s call on its log, to its next step (`Ok`) or to its return (`Err`).
 fn advance(t: &Thread) -> Result<Step, Returned> {
-    let path = Replay {
-        log: &t.log,
-        cursor: Cell::new(0),
-        next: Cell::new(None),
-    };
-    match catch_unwind(AssertUnwindSafe(|| run(t, &path))) {
-        Ok(returned) => {
-            assert_eq!(path.cursor.get(), t.log.len(), "the code ended early");
-            Err(returned)
-        }
-        Err(payload) if payload.is::<Stopped>() => Ok(path.next.get().unwrap()),
-        Err(payload) => resume_unwind(payload),
-    }
+    model_explorer::advance(&t.log, |path| run(t, path))
 }
 
 #[derive(Clone, PartialEq, Eq, Hash, Debug)]
@@ -536,24 +499,9 @@ fn check_final(w: &World) -> Option<String> {
     None
 }
 
-/// What an exploration found.
-#[derive(Default, Debug)]
-struct Found {
-    states: usize,
-    finals: usize,
-    violations: Vec<String>,
-}
-
 /// Explores every interleaving from `start`.
 fn explore(start: World) -> Found {
-    let mut found = Found::default();
-    let mut seen: HashSet<World, BuildHasherDefault<StateHasher>> = HashSet::default();
-    let mut stack = vec![start];
-    while let Some(w) = stack.pop() {
-        if !seen.insert(w.clone()) {
-            continue;
-        }
-        let mut moved = false;
+    let moves = |w: &World, next: &mut Vec<Result<World, String>>| {
         for i in 0..w.threads.len() {
             let t = &w.threads[i];
             let waiting = w
@@ -564,27 +512,13 @@ fn explore(start: World) -> Found {
                 continue;
             }
             if let Some(step) = t.next {
-                moved = true;
-                match take(&w, i, step) {
-                    Ok(n) => stack.push(n),
-                    Err(violation) => found
-                        .violations
-                        .push(format!("{violation}\n  state: {w:?}")),
-                }
-            } else if let Some(n) = model_step(&w, i) {
-                moved = true;
-                stack.push(n);
+                next.push(take(w, i, step));
+            } else if let Some(n) = model_step(w, i) {
+                next.push(Ok(n));
             }
         }
-        if !moved {
-            found.finals += 1;
-            if let Some(v) = check_final(&w) {
-                found.violations.push(format!("{v}\n  final state: {w:?}"));
-            }
-        }
-    }
-    found.states = seen.len();
-    found
+    };
+    model_explorer::explore(start, moves, check_final)
 }
 
 /// A scenario's threads, numbered in order.
@@ -796,46 +730,19 @@ fn reuse(edge: bool) -> World {
     w
 }
 
-/// Explores every scenario of the size asked for; prints one line each; returns the states
-/// explored and the violations.
-fn run_all(small: bool) -> (usize, Vec<String>) {
-    let mut states = 0;
-    let mut violations = Vec::new();
-    for (name, _, start) in scenarios().into_iter().filter(|s| s.1 || !small) {
-        let found = explore(start);
-        println!(
-            "{name}: {} states, {} final states, {} violations",
-            found.states,
-            found.finals,
-            found.violations.len()
-        );
-        states += found.states;
-        violations.extend(found.violations.into_iter().map(|v| format!("{name}: {v}")));
-    }
-    (states, violations)
-}
-
-/// The number of distinct states `run_all` explores at the full size and at the small one: they
-/// change only with the code of `ready.rs` or with the scenarios.
+/// The number of distinct states the test explores at the full size and at the small one (see
+/// [`model_explorer::check`]): they change only with the code of `ready.rs` or with the
+/// scenarios.
 const EXPECTED_STATES: usize = 268_264;
 const EXPECTED_STATES_SMALL: usize = 95_313;
 
 #[test]
 fn the_shipped_readiness_layer_loses_no_edge_in_any_interleaving() {
-    let small = small();
-    let (states, violations) = run_all(small);
-    println!(
-        "readiness: {states} states explored, {} violations",
-        violations.len()
+    check(
+        "readiness",
+        scenarios(),
+        |name, _| name.into(),
+        explore,
+        (EXPECTED_STATES, EXPECTED_STATES_SMALL),
     );
-    if let Some(first) = violations.first() {
-        println!("first violation: {first}");
-    }
-    assert_eq!(violations.len(), 0, "violations");
-    let expected = if small {
-        EXPECTED_STATES_SMALL
-    } else {
-        EXPECTED_STATES
-    };
-    assert_eq!(states, expected);
 }

@@ -11,7 +11,7 @@ mod executor;
 #[allow(dead_code)] // its `main`
 mod multi_thread;
 
-use core::future::poll_fn;
+use core::future::{poll_fn, Future};
 use core::pin::pin;
 use core::task::Poll;
 use rawpoll::netpoll::Netpoll;
@@ -29,6 +29,31 @@ fn wake_writes(poller: &Netpoll) -> Result<u64, Errno> {
     // SAFETY: a read of 8 bytes into `count`; the number is the poller's own eventfd, only read.
     Errno::result(unsafe { syscall6(SYS_READ, fd, buf, 8, 0, 0, 0) })?;
     Ok(u64::from_ne_bytes(count))
+}
+
+/// A task that, polled the first time, starts a thread that waits until `poller` has a sleeper,
+/// then 20 ms more (well inside `epoll_pwait`), and wakes the task's waker; ready once woken.
+fn woken_from_another_thread(poller: &'static Netpoll) -> impl Future<Output = ()> + Send {
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut started = false;
+    poll_fn(move |cx| {
+        if flag.load(SeqCst) {
+            return Poll::Ready(());
+        }
+        if !started {
+            started = true;
+            let (flag, waker) = (flag.clone(), cx.waker().clone());
+            std::thread::spawn(move || {
+                while !poller.has_sleeper() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                flag.store(true, SeqCst);
+                waker.wake();
+            });
+        }
+        Poll::Pending
+    })
 }
 
 /// 64 connections of 16 messages of 512 bytes on the no_std executor, then 3 more on the same
@@ -71,26 +96,7 @@ fn a_waker_on_another_thread_wakes_the_sleeping_executor() {
     POLLER.init().unwrap();
     let (done, finished) = mpsc::channel();
     std::thread::spawn(move || {
-        let flag = Arc::new(AtomicBool::new(false));
-        let mut started = false;
-        let task = poll_fn(move |cx| {
-            if flag.load(SeqCst) {
-                return Poll::Ready(());
-            }
-            if !started {
-                started = true;
-                let (flag, waker) = (flag.clone(), cx.waker().clone());
-                std::thread::spawn(move || {
-                    while !POLLER.has_sleeper() {
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    std::thread::sleep(Duration::from_millis(20)); // well inside epoll_pwait
-                    flag.store(true, SeqCst);
-                    waker.wake();
-                });
-            }
-            Poll::Pending
-        });
+        let task = woken_from_another_thread(&POLLER);
         done.send(EXECUTOR.run(&POLLER, pin!([task]))).unwrap();
     });
     let ran = finished.recv_timeout(Duration::from_secs(10));
@@ -127,22 +133,12 @@ fn the_executor_survives_a_panicking_task_and_refuses_reentry() {
 #[cfg(feature = "std")]
 #[test]
 fn multi_thread_echo_counts_every_byte() {
-    use std::sync::atomic::Ordering::Relaxed;
     static POLLER: Netpoll = Netpoll::new();
     POLLER.init().unwrap();
     let (connections, rounds, message) = (64, 16, 512);
     let t = multi_thread::echo::run(&POLLER, 4, connections, rounds, message).unwrap();
     let bytes = (connections * rounds * message) as u64;
-    let counts = [
-        &t.accepted,
-        &t.sent,
-        &t.echoed,
-        &t.received,
-        &t.mismatched,
-        &t.failed_tasks,
-    ]
-    .map(|c| c.load(Relaxed));
-    assert_eq!(counts, [connections as u64, bytes, bytes, bytes, 0, 0]);
+    assert_eq!(t.counts(), [connections as u64, bytes, bytes, bytes, 0, 0]);
 }
 
 /// The multi-threaded executor with one worker, asleep in `poll_wake`: a waker woken on another
@@ -155,26 +151,7 @@ fn a_waker_on_another_thread_wakes_the_polling_worker() {
     POLLER.init().unwrap();
     let (done, finished) = mpsc::channel();
     std::thread::spawn(move || {
-        let flag = Arc::new(AtomicBool::new(false));
-        let mut started = false;
-        let task = poll_fn(move |cx| {
-            if flag.load(SeqCst) {
-                return Poll::Ready(());
-            }
-            if !started {
-                started = true;
-                let (flag, waker) = (flag.clone(), cx.waker().clone());
-                std::thread::spawn(move || {
-                    while !POLLER.has_sleeper() {
-                        std::thread::sleep(Duration::from_millis(1));
-                    }
-                    std::thread::sleep(Duration::from_millis(20));
-                    flag.store(true, SeqCst);
-                    waker.wake();
-                });
-            }
-            Poll::Pending
-        });
+        let task = woken_from_another_thread(&POLLER);
         let ran = multi_thread::executor::Runtime::block_on(&POLLER, 1, |_| task);
         done.send(ran.map_err(|e| e.kind())).unwrap();
     });

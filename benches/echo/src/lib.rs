@@ -8,10 +8,8 @@
 //! CPU time from `getrusage`); end of input ends the process. The control thread sleeps in
 //! `read` while the load runs, so it adds no system call to a measured window.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, Write};
 use std::net::TcpListener;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Bytes a server reads at once. Larger than a message, so that a read that returns fewer bytes
 /// than this has drained the socket (rawpoll's examples then skip the read that would return
@@ -21,42 +19,14 @@ pub const BUF: usize = 4096;
 /// Connections the listener's backlog holds (the load generator connects all of them at once).
 const BACKLOG: i32 = 1024;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-/// The system allocator, counting every `alloc`, `alloc_zeroed` and `realloc`; every binary of
-/// this package uses it.
-pub struct Counting;
-
-// SAFETY: every call is forwarded unchanged to the system allocator.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded with the caller's guarantees.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
+/// The counting allocator of `benches/peers` (the system allocator, counting every `alloc`,
+/// `alloc_zeroed` and `realloc`); every binary of this package uses it.
+#[path = "../../peers/alloc_count.rs"]
+mod alloc_count;
+pub use alloc_count::{allocations, Counting};
 
 #[global_allocator]
 static ALLOC: Counting = Counting;
-
-/// Allocations so far, on every thread.
-pub fn allocations() -> u64 {
-    ALLOCATIONS.load(Ordering::Relaxed)
-}
 
 /// User and system CPU time of the whole process (every thread), in nanoseconds.
 pub fn cpu_ns() -> (u64, u64) {
@@ -117,3 +87,4 @@ fn control() {
 }
 
 pub mod st;
+pub mod tokio_server;

@@ -24,6 +24,12 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
 
+/// The harness of `benches/peers`, for its `stats` (median, minimum and maximum) alone.
+#[path = "../../../peers/harness.rs"]
+#[allow(dead_code)]
+mod harness;
+use harness::stats;
+
 /// Message size.
 const MSG: usize = 64;
 /// A window with no echo for this long has failed.
@@ -298,19 +304,6 @@ impl Server {
         }
         Ok(())
     }
-}
-
-/// Median, minimum and maximum.
-fn stats(values: &[f64]) -> (f64, f64, f64) {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    let median = if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    };
-    (median, v[0], v[n - 1])
 }
 
 fn wall(conns: usize, msgs: usize, rounds: usize, servers: &[&str]) -> Res<()> {
