@@ -348,7 +348,17 @@ fn init_raced_by_many_threads() {
             "round {round}: the drop closed both"
         );
     }
-    // One free number: every init fails at its eventfd.
+    // One free number: every init fails at its eventfd. Natively only: under qemu-user the
+    // emulator shares this process's descriptor table, and after the threads above it can hold
+    // that one number itself for a while (seen on qemu-aarch64: the listing of /proc/self/fd got
+    // EMFILE), so the exact counts below would test qemu, not rawpoll. The hardening runner
+    // checks `init` under descriptor exhaustion on every target, emulated and on real kernels.
+    if common::emulated() {
+        println!(
+            "lifecycle: init raced: 16 threads on a static poller: 1 Ok, 15 EBUSY, 2 descriptors; {rounds} rounds x 8 threads: 1 Ok each, {busy_total} EBUSY; the one-free-number race is native only"
+        );
+        return;
+    }
     set_nofile_soft_limit(64);
     let mut fillers = fill_table();
     drop(fillers.pop());
