@@ -1,5 +1,7 @@
 //! 32-bit MIPS, o32 ABI: Go `mips` and `mipsle`, Rust `mips-unknown-linux-gnu` and
-//! `mipsel-unknown-linux-gnu`.
+//! `mipsel-unknown-linux-gnu`; and MIPS32 release 6, Rust `mipsisa32r6-unknown-linux-gnu`
+//! (`target_arch = "mips32r6"`, no Go port): the same o32 entry, registers, numbers and error
+//! flag (one scall32-o32.S serves every release), only the instruction encodings differ.
 
 use core::arch::asm;
 
@@ -23,7 +25,11 @@ pub(crate) use super::mips_values::*;
 //   a signal) is then right only because signal.c reloads v0 from the number saved at entry and
 //   backs up by the `syscall` instruction alone, which Linux has done since 2.6.36 ("MIPS:
 //   Sanitize restart logics"); older kernels backed up 8 bytes to re-run a `li v0, NR` assumed
-//   to sit just before the trap.
+//   to sit just before the trap. Release 6 keeps this as it is: `syscall` is still one 4-byte
+//   word, the entry still skips 4 bytes and signal.c backs up 4; R6's compact branches have no
+//   delay slot, and the block puts a store before `syscall`, so it is never in a branch's delay
+//   or forbidden slot on any release. The conformance runner checks a restart for real on every
+//   MIPS target (tests/freestanding/src/probe/restart.rs).
 // The stack slots at 16($sp) and 20($sp) belong to whatever the compiler keeps there, so the block
 // opens a 32-byte frame of its own (keeping the 8-byte alignment), stores a5 and a6 in it and pops
 // it after the trap. Rust refuses $1 as an operand or clobber (it is the assembler's), yet LLVM
@@ -31,6 +37,8 @@ pub(crate) use super::mips_values::*;
 // across the block; so the block also saves $1 at 24($sp) and reloads it after the trap, under
 // `.set noat`. hi and lo cannot be named in Rust either; LLVM only reads them right after the
 // multiply or divide that wrote them. ci/check-mips-clobbers checks both in the built binaries.
+// Release 6 has no hi and lo (its multiply and divide write a general register), and LLVM still
+// allocates $1 there: the stub size binary keeps a4 in $1 across the block.
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(

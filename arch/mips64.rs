@@ -1,5 +1,8 @@
 //! 64-bit MIPS, n64 ABI: Go `mips64` and `mips64le`, Rust `mips64-unknown-linux-gnuabi64` and
-//! `mips64el-unknown-linux-gnuabi64`.
+//! `mips64el-unknown-linux-gnuabi64`; and MIPS64 release 6, Rust
+//! `mipsisa64r6el-unknown-linux-gnuabi64` (`target_arch = "mips64r6"`, no Go port): the same n64
+//! entry, registers, numbers and error flag (one scall64-n64.S serves every release), only the
+//! instruction encodings differ (see arch/mips.rs on the restart rule there).
 
 use core::arch::asm;
 

@@ -22,10 +22,10 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "loongarch64")] {
         #[path = "loongarch64.rs"]
         mod abi;
-    } else if #[cfg(target_arch = "mips")] {
+    } else if #[cfg(any(target_arch = "mips", target_arch = "mips32r6"))] {
         #[path = "mips.rs"]
         mod abi;
-    } else if #[cfg(target_arch = "mips64")] {
+    } else if #[cfg(any(target_arch = "mips64", target_arch = "mips64r6"))] {
         #[path = "mips64.rs"]
         mod abi;
     } else if #[cfg(target_arch = "powerpc64")] {
@@ -48,10 +48,21 @@ pub(crate) use abi::*;
 
 // The values that differ between architectures: MIPS's own, and the ones the others share. Where
 // an architecture overrides one (MIPS most, s390x one), the shared one is unused.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+))]
 mod mips_values;
 #[cfg_attr(
-    any(target_arch = "mips", target_arch = "mips64", target_arch = "s390x"),
+    any(
+        target_arch = "mips",
+        target_arch = "mips32r6",
+        target_arch = "mips64",
+        target_arch = "mips64r6",
+        target_arch = "s390x"
+    ),
     allow(dead_code)
 )]
 mod values;
@@ -60,7 +71,9 @@ mod values;
 /// result in `-4095..=-1` is an error.
 #[cfg(not(any(
     target_arch = "mips",
+    target_arch = "mips32r6",
     target_arch = "mips64",
+    target_arch = "mips64r6",
     target_arch = "powerpc64"
 )))]
 #[inline(always)]
@@ -77,7 +90,9 @@ fn split_negated_result(ret: usize) -> (usize, usize) {
 /// and then return the positive errno in the result register.
 #[cfg(any(
     target_arch = "mips",
+    target_arch = "mips32r6",
     target_arch = "mips64",
+    target_arch = "mips64r6",
     target_arch = "powerpc64"
 ))]
 #[inline(always)]

@@ -135,6 +135,13 @@ fn main() -> i32 {
     process_cases(&mut c);
     netpoll_cases(&mut c);
     rawpoll_freestanding::probe::run(&mut c);
+    #[cfg(any(
+        target_arch = "mips",
+        target_arch = "mips32r6",
+        target_arch = "mips64",
+        target_arch = "mips64r6"
+    ))]
+    rawpoll_freestanding::probe::restart::cases(&mut c);
     rawpoll_freestanding::vdso::cases(&mut c);
     c.finish()
 }

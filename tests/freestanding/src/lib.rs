@@ -5,7 +5,12 @@
 //! A binary uses it with `rawpoll_freestanding::entry!(main);` where `main: fn() -> i32`.
 #![no_std]
 #![cfg_attr(
-    any(target_arch = "mips", target_arch = "mips64"),
+    any(
+        target_arch = "mips",
+        target_arch = "mips32r6",
+        target_arch = "mips64",
+        target_arch = "mips64r6"
+    ),
     feature(asm_experimental_arch)
 )]
 

@@ -199,11 +199,11 @@ mod arch;
 #[path = "loongarch64.rs"]
 mod arch;
 
-#[cfg(target_arch = "mips")]
+#[cfg(any(target_arch = "mips", target_arch = "mips32r6"))]
 #[path = "mips.rs"]
 mod arch;
 
-#[cfg(target_arch = "mips64")]
+#[cfg(any(target_arch = "mips64", target_arch = "mips64r6"))]
 #[path = "mips64.rs"]
 mod arch;
 
@@ -219,10 +219,24 @@ mod arch;
 #[path = "s390x.rs"]
 mod arch;
 
+/// MIPS's restart rule, run (`restart.rs`).
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+))]
+pub mod restart;
+
 /// The MIPS registers by number; $zero, k0/k1 (the kernel's) and $sp are not probed, nor $1:
 /// storing it after the trap is the read ci/check-mips-clobbers forbids (the kernel returns junk
 /// there and the stub reloads it), and that check covers it.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+))]
 const MIPS_NAMES: [&str; 32] = [
     "", "", "$2", "$3", "$4", "$5", "$6", "$7", "$8", "$9", "$10", "$11", "$12", "$13", "$14",
     "$15", "$16", "$17", "$18", "$19", "$20", "$21", "$22", "$23", "$24", "$25", "", "", "$28", "",
@@ -230,7 +244,12 @@ const MIPS_NAMES: [&str; 32] = [
 ];
 
 /// MIPS (o32 and n64) reports failure the same way: a3 ($7) non-zero, v0 ($2) the errno.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+))]
 const MIPS_ERRORS: Errors = Errors::Flagged {
     result: 2,
     flag: 7,
@@ -243,7 +262,9 @@ enum Errors {
     #[cfg_attr(
         any(
             target_arch = "mips",
+            target_arch = "mips32r6",
             target_arch = "mips64",
+            target_arch = "mips64r6",
             target_arch = "powerpc64"
         ),
         allow(dead_code)
@@ -253,7 +274,9 @@ enum Errors {
     #[cfg_attr(
         not(any(
             target_arch = "mips",
+            target_arch = "mips32r6",
             target_arch = "mips64",
+            target_arch = "mips64r6",
             target_arch = "powerpc64"
         )),
         allow(dead_code)
@@ -389,7 +412,12 @@ fn sigset_with(signal: u32) -> SigWords {
 }
 
 /// The kernel's `struct sigaction` for `rt_sigaction` (handler, flags, restorer, mask).
-#[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+#[cfg(not(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+)))]
 #[repr(C)]
 struct KernelSigaction {
     handler: usize,
@@ -399,7 +427,12 @@ struct KernelSigaction {
 }
 
 /// MIPS puts the flags first, as an `unsigned int`, and has no restorer.
-#[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+#[cfg(any(
+    target_arch = "mips",
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
+))]
 #[repr(C)]
 struct KernelSigaction {
     flags: u32,
@@ -411,11 +444,26 @@ impl KernelSigaction {
     fn new(handler: usize) -> KernelSigaction {
         KernelSigaction {
             handler,
-            #[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+            #[cfg(not(any(
+                target_arch = "mips",
+                target_arch = "mips32r6",
+                target_arch = "mips64",
+                target_arch = "mips64r6"
+            )))]
             flags: k::SA_SIGINFO as usize | restorer().0,
-            #[cfg(not(any(target_arch = "mips", target_arch = "mips64")))]
+            #[cfg(not(any(
+                target_arch = "mips",
+                target_arch = "mips32r6",
+                target_arch = "mips64",
+                target_arch = "mips64r6"
+            )))]
             restorer: restorer().1,
-            #[cfg(any(target_arch = "mips", target_arch = "mips64"))]
+            #[cfg(any(
+                target_arch = "mips",
+                target_arch = "mips32r6",
+                target_arch = "mips64",
+                target_arch = "mips64r6"
+            ))]
             flags: k::SA_SIGINFO,
             mask: NO_SIGNALS,
         }
@@ -468,7 +516,9 @@ fn restorer() -> (usize, usize) {
     target_arch = "x86",
     target_arch = "x86_64",
     target_arch = "mips",
-    target_arch = "mips64"
+    target_arch = "mips32r6",
+    target_arch = "mips64",
+    target_arch = "mips64r6"
 )))]
 fn restorer() -> (usize, usize) {
     (0, 0)
