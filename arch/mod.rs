@@ -34,6 +34,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "riscv64")] {
         #[path = "riscv64.rs"]
         mod abi;
+    } else if #[cfg(target_arch = "riscv32")] {
+        #[path = "riscv64.rs"]
+        mod abi;
     } else if #[cfg(target_arch = "s390x")] {
         #[path = "s390x.rs"]
         mod abi;

@@ -1,4 +1,6 @@
-//! 64-bit RISC-V: Go `riscv64`, Rust `riscv64gc-unknown-linux-gnu`.
+//! 64-bit RISC-V: Go `riscv64`, Rust `riscv64gc-unknown-linux-gnu`; and 32-bit RISC-V, the same
+//! trap, registers and error rule with 32-bit registers (Rust `riscv32gc-unknown-linux-gnu`, no
+//! Go port).
 
 use core::arch::asm;
 
@@ -20,6 +22,14 @@ pub(crate) use super::values::*;
 //   the block does not claim `preserves_flags`, which in Rust covers vl and vtype (without it,
 //   rustc tells LLVM that vl, vtype and fflags are clobbered); the general and floating-point
 //   registers are preserved.
+// RV32 (XLEN 32; Linux 6.1: arch/riscv/kernel/entry.S, handle_syscall, which later kernels moved
+// to traps.c): the same instruction and registers, each `usize` one 32-bit register; the
+// number in a7, bounded by __NR_syscalls and looked up in sys_call_table, the result stored to
+// pt_regs' a0. Arguments are 32 bits wide: no call used here takes a 64-bit value, which would
+// take a register pair. RV32 has only the 64-bit-time system calls (its uapi asm/unistd.h sets no
+// __ARCH_WANT_TIME32_SYSCALLS): no wait4, whose rusage has 32-bit times (waitid instead), and
+// epoll_pwait2 and clock_nanosleep_time64 take the 64-bit `__kernel_timespec` (and like every
+// asm-generic architecture it has no epoll_wait, only epoll_pwait).
 // Contract: see `crate::raw::syscall6`.
 #[inline(always)]
 pub(crate) unsafe fn syscall6(
@@ -81,7 +91,8 @@ pub(crate) unsafe fn syscall6(
     super::split_negated_result(ret)
 }
 
-// System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h).
+// System-call numbers: the asm-generic table (include/uapi/asm-generic/unistd.h), on RV32 its
+// 32-bit half: fcntl is __NR_fcntl64 (the same number, 25) and there is no wait4.
 #[path = "generic/unistd.rs"]
 mod unistd;
 pub(crate) use unistd::*;

@@ -119,7 +119,9 @@ pub const SYS_CLOSE: usize = arch::SYS_CLOSE;
 pub const SYS_GETPID: usize = arch::SYS_GETPID;
 /// `kill(2)`.
 pub const SYS_KILL: usize = arch::SYS_KILL;
-/// `wait4(2)`.
+/// `wait4(2)`. Not on 32-bit RISC-V, whose kernel has only `waitid(2)` (`wait4`'s `rusage` has
+/// 32-bit times, and that ABI has none of the 32-bit-time calls).
+#[cfg(not(target_arch = "riscv32"))]
 pub const SYS_WAIT4: usize = arch::SYS_WAIT4;
 /// `clone(2)`; its argument order differs between architectures, see [`CLONE_FLAGS_ARG`].
 pub const SYS_CLONE: usize = arch::SYS_CLONE;

@@ -1,5 +1,6 @@
 //! The asm-generic system-call table (include/uapi/asm-generic/unistd.h), shared by the
-//! architectures that adopted it whole: aarch64, loongarch64 and riscv64.
+//! architectures that adopted it whole: aarch64, loongarch64 and riscv64, and riscv32 (its
+//! 32-bit half, without the calls that take 32-bit times).
 
 pub(crate) const SYS_EVENTFD2: usize = 19;
 pub(crate) const SYS_EPOLL_CREATE1: usize = 20;
@@ -24,6 +25,8 @@ pub(crate) const SYS_GETSOCKNAME: usize = 204;
 pub(crate) const SYS_GETSOCKOPT: usize = 209;
 pub(crate) const SYS_CLONE: usize = 220;
 pub(crate) const SYS_ACCEPT4: usize = 242;
+// Only where time32 system calls exist or `long` is 64 bits: not on riscv32.
+#[cfg(not(target_arch = "riscv32"))]
 pub(crate) const SYS_WAIT4: usize = 260;
 pub(crate) const SYS_PRLIMIT64: usize = 261;
 pub(crate) const SYS_EPOLL_PWAIT2: usize = 441;

@@ -33,7 +33,6 @@ mod oracle {
         raw::SYS_CLOSE => k::__NR_close,
         raw::SYS_GETPID => k::__NR_getpid,
         raw::SYS_KILL => k::__NR_kill,
-        raw::SYS_WAIT4 => k::__NR_wait4,
         raw::SYS_CLONE => k::__NR_clone,
         raw::SYS_EXIT_GROUP => k::__NR_exit_group,
         raw::SYS_EPOLL_CTL => k::__NR_epoll_ctl,
@@ -44,7 +43,6 @@ mod oracle {
         raw::SYS_DUP3 => k::__NR_dup3,
         raw::SYS_PIPE2 => k::__NR_pipe2,
         raw::SYS_PRLIMIT64 => k::__NR_prlimit64,
-        raw::SYS_FCNTL => k::__NR_fcntl,
         raw::SYS_REBOOT => k::__NR_reboot,
         raw::SYS_IOCTL => k::__NR_ioctl,
         raw::SYS_SOCKET => k::__NR_socket,
@@ -98,6 +96,17 @@ mod oracle {
         core::mem::size_of::<rawpoll::EpollEvent>() => core::mem::size_of::<k::epoll_event>(),
         core::mem::align_of::<rawpoll::EpollEvent>() => core::mem::align_of::<k::epoll_event>(),
         core::mem::size_of::<rawpoll::Timespec>() => core::mem::size_of::<k::__kernel_timespec>(),
+    }
+
+    // 32-bit RISC-V has no wait4, and its fcntl is the asm-generic 32-bit name, fcntl64.
+    #[cfg(not(target_arch = "riscv32"))]
+    same! {
+        raw::SYS_WAIT4 => k::__NR_wait4,
+        raw::SYS_FCNTL => k::__NR_fcntl,
+    }
+    #[cfg(target_arch = "riscv32")]
+    same! {
+        raw::SYS_FCNTL => k::__NR_fcntl64,
     }
 }
 

@@ -246,12 +246,13 @@ pub fn fork() -> Result<i32, Errno> {
     Errno::result(r).map(|pid| pid as i32)
 }
 
-/// Waits for child `pid` (`wait4`), returning its raw wait status.
+/// Waits for child `pid` (`wait4`; `waitid` on 32-bit RISC-V), returning its raw wait status.
 pub fn wait(pid: i32) -> Result<i32, Errno> {
     wait4(pid, 0)
 }
 
 /// `wait4(pid, &status, options, NULL)`, retrying `EINTR`; returns the raw status.
+#[cfg(not(target_arch = "riscv32"))]
 fn wait4(pid: i32, options: u32) -> Result<i32, Errno> {
     let mut status: i32 = 0;
     loop {
@@ -272,6 +273,43 @@ fn wait4(pid: i32, options: u32) -> Result<i32, Errno> {
             Err(e) if e == Errno::EINTR => continue,
             Err(e) => return Err(e),
         }
+    }
+}
+
+/// `wait4` on 32-bit RISC-V, which has only `waitid` (see `arch/riscv64.rs`):
+/// `waitid(P_PID, pid, &info, WEXITED | options, NULL)`, retrying `EINTR`, with the child's
+/// `siginfo` turned into the raw status `wait4` would have given (`WUNTRACED` is `WSTOPPED`).
+#[cfg(target_arch = "riscv32")]
+fn wait4(pid: i32, options: u32) -> Result<i32, Errno> {
+    use linux_raw_sys::general as k;
+    // siginfo_t: 128 bytes; si_code at 8; for SIGCHLD si_status at 20 (after si_pid, si_uid).
+    let mut info = [0i32; 32];
+    loop {
+        // SAFETY: the kernel writes one siginfo (128 bytes) into `info`; rusage is null.
+        let r = unsafe {
+            syscall6(
+                k::__NR_waitid as usize,
+                k::P_PID as usize,
+                pid as usize,
+                info.as_mut_ptr() as usize,
+                (k::WEXITED | options) as usize,
+                0,
+                0,
+            )
+        };
+        match Errno::result(r) {
+            Ok(_) => break,
+            Err(e) if e == Errno::EINTR => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    let status = info[5];
+    match info[2] as u32 {
+        k::CLD_EXITED => Ok((status & 0xff) << 8),
+        k::CLD_KILLED => Ok(status & 0x7f),
+        k::CLD_DUMPED => Ok((status & 0x7f) | 0x80),
+        k::CLD_STOPPED | k::CLD_TRAPPED => Ok(((status & 0xff) << 8) | 0x7f),
+        _ => Err(Errno::ECHILD),
     }
 }
 

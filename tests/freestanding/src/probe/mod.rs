@@ -215,6 +215,10 @@ mod arch;
 #[path = "riscv64.rs"]
 mod arch;
 
+#[cfg(target_arch = "riscv32")]
+#[path = "riscv64.rs"]
+mod arch;
+
 #[cfg(target_arch = "s390x")]
 #[path = "s390x.rs"]
 mod arch;
