@@ -28,6 +28,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "mips64")] {
         #[path = "mips64.rs"]
         mod abi;
+    } else if #[cfg(target_arch = "powerpc")] {
+        #[path = "powerpc.rs"]
+        mod abi;
     } else if #[cfg(target_arch = "powerpc64")] {
         #[path = "powerpc64.rs"]
         mod abi;
@@ -61,6 +64,7 @@ mod values;
 #[cfg(not(any(
     target_arch = "mips",
     target_arch = "mips64",
+    target_arch = "powerpc",
     target_arch = "powerpc64"
 )))]
 #[inline(always)]
@@ -78,6 +82,7 @@ fn split_negated_result(ret: usize) -> (usize, usize) {
 #[cfg(any(
     target_arch = "mips",
     target_arch = "mips64",
+    target_arch = "powerpc",
     target_arch = "powerpc64"
 ))]
 #[inline(always)]

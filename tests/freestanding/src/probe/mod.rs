@@ -207,6 +207,10 @@ mod arch;
 #[path = "mips64.rs"]
 mod arch;
 
+#[cfg(target_arch = "powerpc")]
+#[path = "powerpc.rs"]
+mod arch;
+
 #[cfg(target_arch = "powerpc64")]
 #[path = "powerpc64.rs"]
 mod arch;
@@ -244,6 +248,7 @@ enum Errors {
         any(
             target_arch = "mips",
             target_arch = "mips64",
+            target_arch = "powerpc",
             target_arch = "powerpc64"
         ),
         allow(dead_code)
@@ -254,6 +259,7 @@ enum Errors {
         not(any(
             target_arch = "mips",
             target_arch = "mips64",
+            target_arch = "powerpc",
             target_arch = "powerpc64"
         )),
         allow(dead_code)
@@ -331,7 +337,7 @@ fn probe(
         before[slot] &= mask as Word;
         after[slot] &= mask as Word;
     }
-    #[cfg(target_arch = "powerpc64")]
+    #[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
     {
         arch::fields(&mut before);
         arch::fields(&mut after);
