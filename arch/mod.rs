@@ -28,6 +28,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(any(target_arch = "mips64", target_arch = "mips64r6"))] {
         #[path = "mips64.rs"]
         mod abi;
+    } else if #[cfg(target_arch = "powerpc")] {
+        #[path = "powerpc.rs"]
+        mod abi;
     } else if #[cfg(target_arch = "powerpc64")] {
         #[path = "powerpc64.rs"]
         mod abi;
@@ -77,6 +80,7 @@ mod values;
     target_arch = "mips32r6",
     target_arch = "mips64",
     target_arch = "mips64r6",
+    target_arch = "powerpc",
     target_arch = "powerpc64"
 )))]
 #[inline(always)]
@@ -96,6 +100,7 @@ fn split_negated_result(ret: usize) -> (usize, usize) {
     target_arch = "mips32r6",
     target_arch = "mips64",
     target_arch = "mips64r6",
+    target_arch = "powerpc",
     target_arch = "powerpc64"
 ))]
 #[inline(always)]

@@ -35,6 +35,7 @@
 //! | `ppc64`, `ppc64le` | `powerpc64-unknown-linux-gnu`, `powerpc64le-unknown-linux-gnu` | stable (1.95) |
 //! | `riscv64` | `riscv64gc-unknown-linux-gnu` | stable |
 //! | `s390x` | `s390x-unknown-linux-gnu` | stable |
+//! | — (32-bit PowerPC, no Go port) | `powerpc-unknown-linux-gnu` | stable (1.95) |
 #![no_std]
 #![cfg_attr(
     any(

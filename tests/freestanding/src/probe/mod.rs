@@ -207,6 +207,10 @@ mod arch;
 #[path = "mips64.rs"]
 mod arch;
 
+#[cfg(target_arch = "powerpc")]
+#[path = "powerpc.rs"]
+mod arch;
+
 #[cfg(target_arch = "powerpc64")]
 #[path = "powerpc64.rs"]
 mod arch;
@@ -269,6 +273,7 @@ enum Errors {
             target_arch = "mips32r6",
             target_arch = "mips64",
             target_arch = "mips64r6",
+            target_arch = "powerpc",
             target_arch = "powerpc64"
         ),
         allow(dead_code)
@@ -281,6 +286,7 @@ enum Errors {
             target_arch = "mips32r6",
             target_arch = "mips64",
             target_arch = "mips64r6",
+            target_arch = "powerpc",
             target_arch = "powerpc64"
         )),
         allow(dead_code)
@@ -358,7 +364,7 @@ fn probe(
         before[slot] &= mask as Word;
         after[slot] &= mask as Word;
     }
-    #[cfg(target_arch = "powerpc64")]
+    #[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
     {
         arch::fields(&mut before);
         arch::fields(&mut after);
