@@ -28,16 +28,10 @@ cfg_if::cfg_if! {
     } else if #[cfg(any(target_arch = "mips64", target_arch = "mips64r6"))] {
         #[path = "mips64.rs"]
         mod abi;
-    } else if #[cfg(target_arch = "powerpc")] {
-        #[path = "powerpc.rs"]
-        mod abi;
-    } else if #[cfg(target_arch = "powerpc64")] {
+    } else if #[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))] {
         #[path = "powerpc64.rs"]
         mod abi;
-    } else if #[cfg(target_arch = "riscv64")] {
-        #[path = "riscv64.rs"]
-        mod abi;
-    } else if #[cfg(target_arch = "riscv32")] {
+    } else if #[cfg(any(target_arch = "riscv32", target_arch = "riscv64"))] {
         #[path = "riscv64.rs"]
         mod abi;
     } else if #[cfg(target_arch = "s390x")] {
@@ -45,8 +39,9 @@ cfg_if::cfg_if! {
         mod abi;
     } else {
         compile_error!(
-            "rawpoll talks to the Linux kernel on the architectures Go supports: x86, x86_64, \
-             arm, aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x"
+            "rawpoll talks to the Linux kernel on the architectures Go supports (x86, x86_64, \
+             arm, aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x) and on \
+             mips32r6, mips64r6, powerpc and riscv32"
         );
     }
 }

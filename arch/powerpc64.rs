@@ -1,5 +1,8 @@
-//! 64-bit PowerPC: Go `ppc64` and `ppc64le`, Rust `powerpc64-unknown-linux-gnu` (big-endian,
-//! ELFv1) and `powerpc64le-unknown-linux-gnu` (little-endian, ELFv2).
+//! PowerPC: Go `ppc64` and `ppc64le`, Rust `powerpc64-unknown-linux-gnu` (big-endian, ELFv1) and
+//! `powerpc64le-unknown-linux-gnu` (little-endian, ELFv2); and 32-bit PowerPC, Rust
+//! `powerpc-unknown-linux-gnu` (big-endian, hard float; Go has no 32-bit PowerPC port). The 32-
+//! and 64-bit kernels enter and leave a system call through different code, whose rules agree on
+//! every point below but the registers' width (`usize` here); the sources of each are given.
 
 use core::arch::asm;
 
@@ -8,7 +11,12 @@ pub(crate) use super::values::*;
 
 // System-call ABI, Linux PowerPC64 (`sc`, not the newer `scv`; sources: Documentation/arch/
 // powerpc/syscall64-abi.rst; arch/powerpc/kernel/interrupt_64.S, system_call_common and its exit;
-// arch/powerpc/kernel/interrupt.c, syscall_exit_prepare):
+// arch/powerpc/kernel/interrupt.c, syscall_exit_prepare). 32-bit kernels have no `scv` and the
+// same rules, 32 bits wide (arch/powerpc/kernel/head_32.h (Book3S) and head_booke.h (Book-E,
+// e500), SYSCALL_ENTRY, which clears cr0.SO in the saved CR; entry_32.S, transfer_to_syscall,
+// which hands r0 on as the number and saves r3-r8 as the arguments, and ret_from_syscall, whose
+// common return reloads only r1, r2, r3, lr and the whole CR, leaving r0 and r4-r12, ctr and xer
+// as the kernel's C code left them; the same syscall_exit_prepare sets SO for an error):
 // - instruction: `sc` (syscall64-abi.rst, "Invocation")
 // - number: r0 (syscall64-abi.rst, "Parameters and return value")
 // - arguments: r3, r4, r5, r6, r7, r8 (same section)
@@ -61,7 +69,8 @@ pub(crate) unsafe fn syscall6(
     super::split_flagged_result(ret, condition_register & CR0_SUMMARY_OVERFLOW != 0)
 }
 
-// System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl, 64-bit entries).
+// System-call numbers (arch/powerpc/kernel/syscalls/syscall.tbl): each is a `common` or `nospu`
+// entry, which 32-bit kernels take as 64-bit ones do (none of the `32`- or `64`-only entries).
 // The socket calls are the direct ones (326..), not socketcall(102), which multiplexes them
 // through one number.
 pub(crate) const SYS_READ: usize = 3;

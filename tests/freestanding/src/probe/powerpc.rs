@@ -1,8 +1,8 @@
 //! The register probe's trap block for 32-bit PowerPC: the stub's declared outputs (checked
-//! against `arch/powerpc.rs` at compile time), the registers it loads and stores, and the trap
+//! against `arch/powerpc64.rs` at compile time), the registers it loads and stores, and the trap
 //! itself. The slots are as powerpc64's, 32 bits wide.
 
-pub const STUB: &str = include_str!("../../../../arch/powerpc.rs");
+pub const STUB: &str = include_str!("../../../../arch/powerpc64.rs");
 pub const DECLARED: &[&str] = &[
     "r0", "r3", "r4", "r5", "r6", "r7", "r8", "r9", "r10", "r11", "r12", "ctr", "xer", "cr0",
 ];
