@@ -37,7 +37,7 @@
 //! | `s390x` | `s390x-unknown-linux-gnu` | stable |
 #![no_std]
 #![cfg_attr(
-    any(target_arch = "mips", target_arch = "mips64"),
+    any(target_arch = "mips", target_arch = "mips64", target_arch = "sparc64"),
     feature(asm_experimental_arch)
 )]
 #![deny(

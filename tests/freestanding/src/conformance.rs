@@ -108,8 +108,8 @@ const UNKNOWN_SYSCALL: usize = raw::SYS_EPOLL_PWAIT2 + 500;
 /// A user address no process maps (page 0 is never mapped for user code).
 const BAD_POINTER: usize = 8;
 
-/// `O_CLOEXEC` for `pipe2` (the same value on every architecture rawpoll supports).
-const O_CLOEXEC: u32 = 0x80000;
+/// `O_CLOEXEC` for `pipe2`: `EFD_CLOEXEC`'s value (0x80000, or 0x400000 on SPARC).
+const O_CLOEXEC: u32 = EFD_CLOEXEC;
 
 /// A call on a descriptor number that is not open (closed, or -1), through `syscall6`: a borrow
 /// of such a number would break `BorrowedFd::borrow_raw`'s contract, so no wrapper is given it.
