@@ -674,6 +674,7 @@ fn process_cases(c: &mut Checker) {
             c.eq("fork", Err(e), Ok(0));
         }
     }
+    restarted_after_stop(c);
     // A blocking epoll_pwait(-1) in the parent is woken by the child's eventfd write.
     let Some((ep, efd)) = epoll_with_eventfd(c, 0, 0x1234_5678_9abc_def0) else {
         return;
@@ -1127,6 +1128,45 @@ fn sleeper_cases(c: &mut Checker) {
     );
     c.eq("  has_sleeper() after it", np.has_sleeper(), false);
     wake_edge_given_back(c, np);
+}
+
+/// A child blocked in `read` on an empty pipe is stopped and continued (SIGSTOP, SIGCONT: no
+/// handler runs), then given a byte: its `read` must return it, the kernel restarting the call
+/// rather than failing it with EINTR. On SPARC64 this is the restart that runs the stub's
+/// instruction before the trap again (arch/sparc64.rs); the nap lets the child reach the `read`
+/// first (should it not, the case passes without testing that).
+fn restarted_after_stop(c: &mut Checker) {
+    let Some((r, w)) = c.need("pipe2", pipe2(O_CLOEXEC)) else {
+        return;
+    };
+    match fork() {
+        Ok(0) => {
+            let mut byte = [0u8; 1];
+            exit(match read(&r, &mut byte) {
+                Ok(1) => 0,
+                Err(e) if e == Errno::EINTR => 2,
+                _ => 1,
+            })
+        }
+        Ok(pid) => {
+            let _ = sleep_ms(200);
+            c.eq(
+                "a child blocked in read is stopped and continued",
+                (stop(pid), resume(pid)),
+                (Ok(()), Ok(())),
+            );
+            let _ = sleep_ms(50);
+            c.eq("  then given a byte", write(&w, b"x"), Ok(1));
+            c.eq(
+                "  its read is restarted and returns it -> exit 0 (2: EINTR)",
+                wait(pid).map(exit_code),
+                Ok(Some(0)),
+            );
+        }
+        Err(e) => {
+            c.eq("fork", Err(e), Ok(0));
+        }
+    }
 }
 
 /// A child sleeps in `np` and is stopped there, so it cannot take the wake's edge: the parent's
