@@ -37,6 +37,9 @@ cfg_if::cfg_if! {
     } else if #[cfg(target_arch = "s390x")] {
         #[path = "s390x.rs"]
         mod abi;
+    } else if #[cfg(target_arch = "sparc64")] {
+        #[path = "sparc64.rs"]
+        mod abi;
     } else {
         compile_error!(
             "rawpoll talks to the Linux kernel on the architectures Go supports (x86, x86_64, \
@@ -48,7 +51,8 @@ cfg_if::cfg_if! {
 pub(crate) use abi::*;
 
 // The values that differ between architectures: MIPS's own, and the ones the others share. Where
-// an architecture overrides one (MIPS most, s390x one), the shared one is unused.
+// an architecture overrides one (MIPS most, s390x one), the shared one is unused; SPARC has its
+// own whole set (sparc64.rs).
 #[cfg(any(
     target_arch = "mips",
     target_arch = "mips32r6",
@@ -62,7 +66,8 @@ mod mips_values;
         target_arch = "mips32r6",
         target_arch = "mips64",
         target_arch = "mips64r6",
-        target_arch = "s390x"
+        target_arch = "s390x",
+        target_arch = "sparc64"
     ),
     allow(dead_code)
 )]
@@ -76,7 +81,8 @@ mod values;
     target_arch = "mips64",
     target_arch = "mips64r6",
     target_arch = "powerpc",
-    target_arch = "powerpc64"
+    target_arch = "powerpc64",
+    target_arch = "sparc64"
 )))]
 #[inline(always)]
 fn split_negated_result(ret: usize) -> (usize, usize) {
@@ -88,15 +94,16 @@ fn split_negated_result(ret: usize) -> (usize, usize) {
     }
 }
 
-/// The rule for the architectures that flag an error out of band (MIPS `a3`, PowerPC `cr0.SO`)
-/// and then return the positive errno in the result register.
+/// The rule for the architectures that flag an error out of band (MIPS `a3`, PowerPC `cr0.SO`,
+/// SPARC the carry flag) and then return the positive errno in the result register.
 #[cfg(any(
     target_arch = "mips",
     target_arch = "mips32r6",
     target_arch = "mips64",
     target_arch = "mips64r6",
     target_arch = "powerpc",
-    target_arch = "powerpc64"
+    target_arch = "powerpc64",
+    target_arch = "sparc64"
 ))]
 #[inline(always)]
 fn split_flagged_result(ret: usize, failed: bool) -> (usize, usize) {

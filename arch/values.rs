@@ -6,6 +6,9 @@
 /// `O_NONBLOCK`, which `eventfd2` takes as its non-blocking flag (include/uapi/asm-generic/
 /// fcntl.h).
 pub(crate) const EFD_NONBLOCK: u32 = 0x800;
+/// `O_CLOEXEC`, which `eventfd2` and `epoll_create1` take as their close-on-exec flag (include/
+/// uapi/asm-generic/fcntl.h).
+pub(crate) const O_CLOEXEC: u32 = 0x80000;
 pub(crate) const SIGCHLD: u32 = 17;
 pub(crate) const RLIMIT_NOFILE: u32 = 7;
 /// `_NSIG / 8`: 64 signals.

@@ -5,8 +5,8 @@ use core::fmt;
 
 /// A Linux error number, as the kernel returned it (always positive, below 4096).
 ///
-/// Values 1 to 34 are the same on every Linux architecture; the rest differ (MIPS numbers them
-/// its own way), and the constants here carry the value of the architecture being built.
+/// Values 1 to 34 are the same on every Linux architecture; the rest differ (MIPS and SPARC number
+/// them their own way), and the constants here carry the value of the architecture being built.
 /// `Debug` and `Display` both print the name and the number, e.g. `EBADF (9)`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Errno(u16);
@@ -48,13 +48,13 @@ impl Errno {
     pub const ENOSPC: Errno = Errno(28);
     /// Broken pipe.
     pub const EPIPE: Errno = Errno(32);
-    /// Function not implemented: 38, or 89 on MIPS.
+    /// Function not implemented: 38, or 89 on MIPS, 90 on SPARC.
     pub const ENOSYS: Errno = Errno(arch::ENOSYS);
-    /// Too many symbolic links: 40, or 90 on MIPS.
+    /// Too many symbolic links: 40, or 90 on MIPS, 62 on SPARC.
     pub const ELOOP: Errno = Errno(arch::ELOOP);
-    /// Timed out: 110, or 145 on MIPS.
+    /// Timed out: 110, or 145 on MIPS, 60 on SPARC.
     pub const ETIMEDOUT: Errno = Errno(arch::ETIMEDOUT);
-    /// Operation canceled: 125, or 158 on MIPS.
+    /// Operation canceled: 125, or 158 on MIPS, 127 on SPARC.
     pub const ECANCELED: Errno = Errno(arch::ECANCELED);
 
     /// The errors this crate names, with their names.

@@ -4,14 +4,14 @@ use crate::arch;
 use crate::errno::Errno;
 use crate::raw::KERNEL_SIGSET_SIZE;
 
-/// `eventfd2` flag: close on exec (`O_CLOEXEC`).
-pub const EFD_CLOEXEC: u32 = 0x80000;
-/// `eventfd2` flag: non-blocking (`O_NONBLOCK`): 0x800, or 0x80 on MIPS.
+/// `eventfd2` flag: close on exec (`O_CLOEXEC`): 0x80000, or 0x400000 on SPARC.
+pub const EFD_CLOEXEC: u32 = arch::O_CLOEXEC;
+/// `eventfd2` flag: non-blocking (`O_NONBLOCK`): 0x800, or 0x80 on MIPS, 0x4000 on SPARC.
 pub const EFD_NONBLOCK: u32 = arch::EFD_NONBLOCK;
 /// `eventfd2` flag: reads return 1 and decrement the counter by one.
 pub const EFD_SEMAPHORE: u32 = 1;
-/// `epoll_create1` flag: close on exec (`O_CLOEXEC`).
-pub const EPOLL_CLOEXEC: u32 = 0x80000;
+/// `epoll_create1` flag: close on exec (`O_CLOEXEC`): 0x80000, or 0x400000 on SPARC.
+pub const EPOLL_CLOEXEC: u32 = arch::O_CLOEXEC;
 
 /// `epoll_ctl` operation: register a descriptor.
 pub const EPOLL_CTL_ADD: u32 = 1;

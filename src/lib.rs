@@ -42,7 +42,8 @@
         target_arch = "mips",
         target_arch = "mips32r6",
         target_arch = "mips64",
-        target_arch = "mips64r6"
+        target_arch = "mips64r6",
+        target_arch = "sparc64"
     ),
     feature(asm_experimental_arch)
 )]

@@ -9,7 +9,8 @@ use crate::arch;
 /// Issues system call `num` with six arguments, exactly as Go's `Syscall6` does: returns
 /// `(result, 0)` on success and `(usize::MAX, errno)` on failure, with `errno` positive on every
 /// architecture, whether the kernel signals the error with a negative result (most), with a flag
-/// register (MIPS `a3`) or with a condition bit (PowerPC `cr0.SO`).
+/// register (MIPS `a3`), with a condition bit (PowerPC `cr0.SO`) or with the carry flag
+/// (SPARC64: set in `xcc` and `icc`, the positive errno in `o0`).
 ///
 /// Unused arguments should be passed as 0. The stub is `#[inline(always)]` and compiles to the
 /// trap instruction plus the register moves the architecture needs.
@@ -124,6 +125,11 @@ pub const SYS_KILL: usize = arch::SYS_KILL;
 #[cfg(not(target_arch = "riscv32"))]
 pub const SYS_WAIT4: usize = arch::SYS_WAIT4;
 /// `clone(2)`; its argument order differs between architectures, see [`CLONE_FLAGS_ARG`].
+///
+/// On SPARC the kernel returns the child's PID to the parent and the *parent's* PID to the
+/// child, and tells them apart in `o1` (0 in the parent, 1 in the child), which `syscall6` does
+/// not return: a caller compares the result with its own PID taken before the call (the
+/// freestanding runners' `fork` does).
 pub const SYS_CLONE: usize = arch::SYS_CLONE;
 /// `exit_group(2)`.
 pub const SYS_EXIT_GROUP: usize = arch::SYS_EXIT_GROUP;
@@ -165,9 +171,9 @@ pub const SYS_GETSOCKNAME: usize = arch::SYS_GETSOCKNAME;
 /// `getsockopt(2)` (`SO_ERROR` after a non-blocking `connect`).
 pub const SYS_GETSOCKOPT: usize = arch::SYS_GETSOCKOPT;
 
-/// `SIGCHLD`: 17, or 18 on MIPS.
+/// `SIGCHLD`: 17, or 18 on MIPS, 20 on SPARC.
 pub const SIGCHLD: u32 = arch::SIGCHLD;
-/// `RLIMIT_NOFILE`: 7, or 5 on MIPS.
+/// `RLIMIT_NOFILE`: 7, or 5 on MIPS, 6 on SPARC.
 pub const RLIMIT_NOFILE: u32 = arch::RLIMIT_NOFILE;
 /// The signal-set size the kernel insists on in `epoll_pwait`'s sixth argument (`_NSIG / 8`):
 /// 8 bytes, or 16 on MIPS.

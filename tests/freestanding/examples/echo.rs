@@ -40,7 +40,14 @@ struct IfReq {
 
 /// Sets `IFF_UP` on `lo` (`SIOCGIFFLAGS`, then `SIOCSIFFLAGS`), as `ip link set lo up` does.
 fn loopback_up() -> Result<(), Errno> {
+    #[cfg(not(target_arch = "sparc64"))]
     use linux_raw_sys::ioctl::{SIOCGIFFLAGS, SIOCSIFFLAGS};
+    // linux-raw-sys 0.12's sparc64 ioctl module lacks the two; they are the same on every
+    // architecture (include/uapi/linux/sockios.h).
+    #[cfg(target_arch = "sparc64")]
+    const SIOCGIFFLAGS: u32 = 0x8913;
+    #[cfg(target_arch = "sparc64")]
+    const SIOCSIFFLAGS: u32 = 0x8914;
     let socket = echo::socket()?;
     let mut req = IfReq {
         name: [0; 16],

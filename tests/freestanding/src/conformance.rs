@@ -117,8 +117,8 @@ const UNKNOWN_SYSCALL: usize = raw::SYS_EPOLL_PWAIT2 + 500;
 /// A user address no process maps (page 0 is never mapped for user code).
 const BAD_POINTER: usize = 8;
 
-/// `O_CLOEXEC` for `pipe2` (the same value on every architecture rawpoll supports).
-const O_CLOEXEC: u32 = 0x80000;
+/// `O_CLOEXEC` for `pipe2`: `EFD_CLOEXEC`'s value (0x80000, or 0x400000 on SPARC).
+const O_CLOEXEC: u32 = EFD_CLOEXEC;
 
 /// A call on a descriptor number that is not open (closed, or -1), through `syscall6`: a borrow
 /// of such a number would break `BorrowedFd::borrow_raw`'s contract, so no wrapper is given it.
@@ -690,6 +690,7 @@ fn process_cases(c: &mut Checker) {
             c.eq("fork", Err(e), Ok(0));
         }
     }
+    restarted_after_stop(c);
     // A blocking epoll_pwait(-1) in the parent is woken by the child's eventfd write.
     let Some((ep, efd)) = epoll_with_eventfd(c, 0, 0x1234_5678_9abc_def0) else {
         return;
@@ -1143,6 +1144,45 @@ fn sleeper_cases(c: &mut Checker) {
     );
     c.eq("  has_sleeper() after it", np.has_sleeper(), false);
     wake_edge_given_back(c, np);
+}
+
+/// A child blocked in `read` on an empty pipe is stopped and continued (SIGSTOP, SIGCONT: no
+/// handler runs), then given a byte: its `read` must return it, the kernel restarting the call
+/// rather than failing it with EINTR. On SPARC64 this is the restart that runs the stub's
+/// instruction before the trap again (arch/sparc64.rs); the nap lets the child reach the `read`
+/// first (should it not, the case passes without testing that).
+fn restarted_after_stop(c: &mut Checker) {
+    let Some((r, w)) = c.need("pipe2", pipe2(O_CLOEXEC)) else {
+        return;
+    };
+    match fork() {
+        Ok(0) => {
+            let mut byte = [0u8; 1];
+            exit(match read(&r, &mut byte) {
+                Ok(1) => 0,
+                Err(e) if e == Errno::EINTR => 2,
+                _ => 1,
+            })
+        }
+        Ok(pid) => {
+            let _ = sleep_ms(200);
+            c.eq(
+                "a child blocked in read is stopped and continued",
+                (stop(pid), resume(pid)),
+                (Ok(()), Ok(())),
+            );
+            let _ = sleep_ms(50);
+            c.eq("  then given a byte", write(&w, b"x"), Ok(1));
+            c.eq(
+                "  its read is restarted and returns it -> exit 0 (2: EINTR)",
+                wait(pid).map(exit_code),
+                Ok(Some(0)),
+            );
+        }
+        Err(e) => {
+            c.eq("fork", Err(e), Ok(0));
+        }
+    }
 }
 
 /// A child sleeps in `np` and is stopped there, so it cannot take the wake's edge: the parent's

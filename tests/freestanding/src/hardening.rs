@@ -185,7 +185,7 @@ fn exhaustion(c: &mut Checker) {
 
     let before = open_fds();
     let (Some((r, w)), Some(efd)) = (
-        c.need("pipe2", pipe2(0x80000)),
+        c.need("pipe2", pipe2(EFD_CLOEXEC)),
         c.need("eventfd", eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
     ) else {
         return;

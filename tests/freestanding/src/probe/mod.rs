@@ -227,6 +227,10 @@ mod arch;
 #[path = "s390x.rs"]
 mod arch;
 
+#[cfg(target_arch = "sparc64")]
+#[path = "sparc64.rs"]
+mod arch;
+
 /// MIPS's restart rule, run (`restart.rs`).
 #[cfg(any(
     target_arch = "mips",
@@ -274,7 +278,8 @@ enum Errors {
             target_arch = "mips64",
             target_arch = "mips64r6",
             target_arch = "powerpc",
-            target_arch = "powerpc64"
+            target_arch = "powerpc64",
+            target_arch = "sparc64"
         ),
         allow(dead_code)
     )]
@@ -287,7 +292,8 @@ enum Errors {
             target_arch = "mips64",
             target_arch = "mips64r6",
             target_arch = "powerpc",
-            target_arch = "powerpc64"
+            target_arch = "powerpc64",
+            target_arch = "sparc64"
         )),
         allow(dead_code)
     )]
@@ -508,9 +514,40 @@ core::arch::global_asm!(
     nr = const k::__NR_rt_sigreturn,
 );
 
-#[cfg(any(target_arch = "x86", target_arch = "x86_64"))]
+// SPARC64 returns from a handler to the address rt_sigaction's fourth argument gives plus 8 (the
+// kernel puts the address in the handler's o7, and a function returns to o7 + 8), and has no
+// SA_RESTORER flag: the program supplies the code (arch/sparc/kernel/sys_sparc_64.c,
+// rt_sigaction; signal_64.c, setup_rt_frame).
+#[cfg(target_arch = "sparc64")]
+core::arch::global_asm!(
+    ".pushsection .text.rawpoll_probe_restorer, \"ax\", @progbits",
+    ".globl rawpoll_probe_restorer",
+    "rawpoll_probe_restorer:",
+    "mov {nr}, %g1",
+    "ta 0x6d",
+    "illtrap 0",
+    ".popsection",
+    nr = const k::__NR_rt_sigreturn,
+);
+
+#[cfg(any(target_arch = "x86", target_arch = "x86_64", target_arch = "sparc64"))]
 extern "C" {
     fn rawpoll_probe_restorer();
+}
+
+/// rt_sigaction's fourth argument: the handler's return address minus 8 on SPARC64; the
+/// signal-set size, the last argument, everywhere else.
+#[cfg(target_arch = "sparc64")]
+fn sigaction_fourth() -> [usize; 2] {
+    [
+        (rawpoll_probe_restorer as *const () as usize).wrapping_sub(8),
+        raw::KERNEL_SIGSET_SIZE,
+    ]
+}
+
+#[cfg(not(target_arch = "sparc64"))]
+fn sigaction_fourth() -> [usize; 2] {
+    [raw::KERNEL_SIGSET_SIZE, 0]
 }
 
 /// The SA_RESTORER flag and the `sa_restorer` to pass, where the architecture wants one.
@@ -540,7 +577,7 @@ extern "C" fn on_sigchld(_signal: i32) {
     SIGCHLD_HANDLED.fetch_add(1, Ordering::SeqCst);
 }
 
-/// `rt_sigaction(signal, new, old)`.
+/// `rt_sigaction(signal, new, old)` (on SPARC64 with the return address before the size).
 fn sigaction(
     signal: u32,
     new: &KernelSigaction,
@@ -553,8 +590,8 @@ fn sigaction(
             signal as usize,
             new as *const KernelSigaction as usize,
             old as *mut KernelSigaction as usize,
-            raw::KERNEL_SIGSET_SIZE,
-            0,
+            sigaction_fourth()[0],
+            sigaction_fourth()[1],
             0,
         )
     })
