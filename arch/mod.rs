@@ -44,7 +44,8 @@ cfg_if::cfg_if! {
         compile_error!(
             "rawpoll talks to the Linux kernel on the architectures Go supports (x86, x86_64, \
              arm, aarch64, loongarch64, mips, mips64, powerpc64, riscv64, s390x) and on \
-             mips32r6, mips64r6, powerpc and riscv32"
+             mips32r6, mips64r6, powerpc, riscv32 and sparc64; not m68k, whose LLVM backend \
+             miscompiles it today (README, Targets)"
         );
     }
 }
