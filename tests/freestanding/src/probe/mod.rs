@@ -207,11 +207,7 @@ mod arch;
 #[path = "mips64.rs"]
 mod arch;
 
-#[cfg(target_arch = "powerpc")]
-#[path = "powerpc.rs"]
-mod arch;
-
-#[cfg(target_arch = "powerpc64")]
+#[cfg(any(target_arch = "powerpc", target_arch = "powerpc64"))]
 #[path = "powerpc64.rs"]
 mod arch;
 

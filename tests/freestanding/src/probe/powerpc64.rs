@@ -1,6 +1,8 @@
-//! The register probe's trap block for powerpc64 (big- and little-endian): the stub's declared
-//! outputs (checked against `arch/powerpc64.rs` at compile time), the registers it loads and
-//! stores, and the trap itself.
+//! The register probe's trap block for powerpc64 (big- and little-endian) and 32-bit PowerPC:
+//! the stub's declared outputs (checked against `arch/powerpc64.rs`, the stub of both, at compile
+//! time), the registers it loads and stores, and the trap itself. The block is the same on both
+//! but for the register width: its slots are 8 bytes either way (a 32-bit register uses the
+//! first 4), stored and loaded with `std`/`ld` (64-bit) or `stw`/`lwz` (32-bit).
 
 pub const STUB: &str = include_str!("../../../../arch/powerpc64.rs");
 pub const DECLARED: &[&str] = &[
@@ -33,56 +35,86 @@ pub fn fields(slots: &mut [usize; SLOTS]) {
     }
 }
 
+/// One register-wide store or load of the block, `word!(store, OPERANDS)`: `std`/`ld`/`stdu`
+/// on 64-bit PowerPC.
+#[cfg(target_arch = "powerpc64")]
+macro_rules! word {
+    (store, $operands:literal) => {
+        concat!("std ", $operands)
+    };
+    (load, $operands:literal) => {
+        concat!("ld ", $operands)
+    };
+    (store_update, $operands:literal) => {
+        concat!("stdu ", $operands)
+    };
+}
+
+/// `stw`/`lwz`/`stwu` on 32-bit PowerPC.
+#[cfg(target_arch = "powerpc")]
+macro_rules! word {
+    (store, $operands:literal) => {
+        concat!("stw ", $operands)
+    };
+    (load, $operands:literal) => {
+        concat!("lwz ", $operands)
+    };
+    (store_update, $operands:literal) => {
+        concat!("stwu ", $operands)
+    };
+}
+
 // SAFETY: every register the block writes (lr, ctr and the whole condition register
 // included) is stored in its own frame first and reloaded last; the frame keeps the
 // back chain and the 16-byte alignment; `regs` is valid.
 trap! {
     pub fn trap(regs) {
-        "stdu 1, -640(1)",
+        word!(store_update, "1, -640(1)"),
         ".irp i, 0,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-        r"std \i, 64 + 8*\i(1)",
+        word!(store, r"\i, 64 + 8*\i(1)"),
         ".endr",
         "mflr 0",
-        "std 0, 64 + 8*32(1)",
+        word!(store, "0, 64 + 8*32(1)"),
         "mfctr 0",
-        "std 0, 64 + 8*33(1)",
+        word!(store, "0, 64 + 8*33(1)"),
         "mfcr 0",
-        "std 0, 64 + 8*34(1)",
-        "ld 0, 8*32(3)",
+        word!(store, "0, 64 + 8*34(1)"),
+        word!(load, "0, {w}*32(3)"),
         "mtlr 0",
-        "ld 0, 8*33(3)",
+        word!(load, "0, {w}*33(3)"),
         "mtctr 0",
-        "ld 0, 8*34(3)",
+        word!(load, "0, {w}*34(3)"),
         "mtcr 0",
         ".irp i, 0,2,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-        r"ld \i, 8*\i(3)",
+        word!(load, r"\i, {w}*\i(3)"),
         ".endr",
-        "ld 3, 8*3(3)",
+        word!(load, "3, {w}*3(3)"),
         "sc",
         ".irp i, 0,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-        r"std \i, 344 + 8*\i(1)",
+        word!(store, r"\i, 344 + 8*\i(1)"),
         ".endr",
         "mfcr 0",
-        "std 0, 344 + 8*34(1)",
+        word!(store, "0, 344 + 8*34(1)"),
         "mflr 0",
-        "std 0, 344 + 8*32(1)",
+        word!(store, "0, 344 + 8*32(1)"),
         "mfctr 0",
-        "std 0, 344 + 8*33(1)",
-        "ld 3, 64 + 8*3(1)",
+        word!(store, "0, 344 + 8*33(1)"),
+        word!(load, "3, 64 + 8*3(1)"),
         ".irp i, 0,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34",
-        r"ld 0, 344 + 8*\i(1)",
-        r"std 0, 8*\i(3)",
+        word!(load, r"0, 344 + 8*\i(1)"),
+        word!(store, r"0, {w}*\i(3)"),
         ".endr",
-        "ld 0, 64 + 8*32(1)",
+        word!(load, "0, 64 + 8*32(1)"),
         "mtlr 0",
-        "ld 0, 64 + 8*33(1)",
+        word!(load, "0, 64 + 8*33(1)"),
         "mtctr 0",
-        "ld 0, 64 + 8*34(1)",
+        word!(load, "0, 64 + 8*34(1)"),
         "mtcr 0",
         ".irp i, 0,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31",
-        r"ld \i, 64 + 8*\i(1)",
+        word!(load, r"\i, 64 + 8*\i(1)"),
         ".endr",
         "addi 1, 1, 640",
+        w = const core::mem::size_of::<usize>(),
         inout("r3") regs => _,
     }
 }
