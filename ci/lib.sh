@@ -4,6 +4,7 @@
 #   scripts:           ci_trap (never end silently)
 #   building:          build_std_env, build_freestanding, build_reported, freestanding_path,
 #                      stripped_size, newest_llvm_objdump
+#   the build cache:   build_cache_dir, build_cache_trim
 #   packages:          apt_install, apt_missing, qemu_suite, debian_mirror, apt_source_line,
 #                      apt_source_stanza
 
@@ -112,8 +113,47 @@ build_std_env() {
   if [ "${1:-}" = --unwind ]; then export CARGO_PROFILE_DEV_PANIC=unwind; fi
 }
 
-# Where build_freestanding builds: $CARGO_TARGET_DIR if the caller set one, else target/matrix.
-freestanding_dir=${CARGO_TARGET_DIR:-target/matrix}
+# --- The build cache ----------------------------------------------------------------------------
+
+# Cargo target directories kept on this machine across runs and clones, for the builds a fresh
+# clone would otherwise repeat: the standard library compiled from rust-src for each foreign
+# target (-Zbuild-std) and the registry's crates. $RAWPOLL_BUILD_CACHE, by default
+# /var/cache/rawpoll/build (beside ci/kernels' kernels; target/build-cache where /var/cache is not
+# writable); one directory per script. Nothing is trusted that cargo would not trust in any
+# target directory: its fingerprints decide. The crate, the runners and the tests are built from
+# the clone's own files, whose path is part of their package id and which, in a fresh clone, are
+# newer than any earlier build: a fresh clone builds them all anew. What is reused comes from
+# outside the clone (/usr/lib/rustlib/src, ~/.cargo/registry), with rustc's version and the flags
+# in its fingerprint. A machine without the cache builds everything, as a fresh machine does.
+if [ -n "${RAWPOLL_BUILD_CACHE:-}" ]; then
+  build_cache=$RAWPOLL_BUILD_CACHE
+elif [ -w /var/cache ]; then
+  build_cache=/var/cache/rawpoll/build
+else
+  build_cache=$(cd "$ci_dir/.." && pwd)/target/build-cache
+fi
+
+# build_cache_dir NAME: the cached target directory NAME (created).
+build_cache_dir() {
+  mkdir -p "$build_cache/$1" && echo "$build_cache/$1"
+}
+
+# build_cache_trim: empties the cache when it holds more than $RAWPOLL_BUILD_CACHE_MAX_MB
+# (default 12000): every clone at a new path adds its own builds of the crate, which nothing else
+# removes. The next run then builds as on a fresh machine. ci/test calls it first.
+build_cache_trim() {
+  local max=${RAWPOLL_BUILD_CACHE_MAX_MB:-12000} used
+  [ -d "$build_cache" ] || return 0
+  used=$(du -sm "$build_cache" | cut -f1)
+  if [ "$used" -gt "$max" ]; then
+    echo "build cache: $used MB in $build_cache, more than $max MB: emptied"
+    rm -rf "${build_cache:?}"/*
+  fi
+}
+
+# Where build_freestanding builds: $CARGO_TARGET_DIR if the caller set one, else the build cache's
+# `matrix` directory (ci/matrix, ci/realkernel, ci/check-mips-clobbers and ci/bench's sizes).
+freestanding_dir=${CARGO_TARGET_DIR:-$build_cache/matrix}
 
 # is_freestanding_example BINARY: is BINARY one of tests/freestanding's examples (the demo, the
 # echo) rather than one of its bins?
