@@ -4,7 +4,7 @@
 #   scripts:           ci_trap (never end silently)
 #   building:          build_std_env, build_freestanding, build_reported, freestanding_path,
 #                      stripped_size, newest_llvm_objdump
-#   the build cache:   build_cache_dir, build_cache_trim
+#   the build cache:   build_cache_hold, build_cache_trim
 #   packages:          apt_install, apt_missing, qemu_suite, debian_mirror, apt_source_line,
 #                      apt_source_stanza
 
@@ -115,14 +115,18 @@ build_std_env() {
 
 # --- The build cache ----------------------------------------------------------------------------
 
-# Cargo target directories kept on this machine across runs and clones, for the builds a fresh
-# clone would otherwise repeat: the standard library compiled from rust-src for each foreign
-# target (-Zbuild-std) and the registry's crates. $RAWPOLL_BUILD_CACHE, by default
-# /var/cache/rawpoll/build (beside ci/kernels' kernels; target/build-cache where /var/cache is not
-# writable); one directory per script. Nothing is trusted that cargo would not trust in any
-# target directory: its fingerprints decide. The crate, the runners and the tests are built from
-# the clone's own files, whose path is part of their package id and which, in a fresh clone, are
-# newer than any earlier build: a fresh clone builds them all anew. What is reused comes from
+# Cargo build directories (cargo's build.build-dir: every intermediate artifact) kept on this
+# machine across runs and clones, for the builds a fresh clone would otherwise repeat: the
+# standard library compiled from rust-src for each foreign target (-Zbuild-std) and the registry's
+# crates. $RAWPOLL_BUILD_CACHE, by default /var/cache/rawpoll/build (beside ci/kernels' kernels;
+# target/build-cache where /var/cache is not writable); one directory per script. The final
+# artifacts stay in the clone's own target directory. Cargo's fingerprints decide what is reused,
+# with one gap this closes: cargo names the workspace's own packages by their path within the
+# workspace and tracks their files by modification time, so a clone whose files are older than
+# another clone's build there would take that build as its own. So whoever builds in a cache
+# directory holds its lock (flock) while building and running what it built, and when the
+# directory was last used by another clone, first deletes the fingerprints of the workspace's
+# packages (rawpoll*): they are then built from this clone's files. What is reused comes from
 # outside the clone (/usr/lib/rustlib/src, ~/.cargo/registry), with rustc's version and the flags
 # in its fingerprint. A machine without the cache builds everything, as a fresh machine does.
 if [ -n "${RAWPOLL_BUILD_CACHE:-}" ]; then
@@ -133,14 +137,27 @@ else
   build_cache=$(cd "$ci_dir/.." && pwd)/target/build-cache
 fi
 
-# build_cache_dir NAME: the cached target directory NAME (created).
-build_cache_dir() {
-  mkdir -p "$build_cache/$1" && echo "$build_cache/$1"
+# build_cache_hold NAME: for the rest of the calling process (a script, or a subshell), cargo
+# builds in the cache's NAME directory (CARGO_BUILD_BUILD_DIR), whose lock it holds (file
+# descriptor 9); the workspace's fingerprints there are deleted first if another clone built
+# there last.
+build_cache_hold() {
+  local dir=$build_cache/$1 me owner
+  mkdir -p "$dir" || return 1
+  exec 9>"$dir.lock" || return 1
+  flock 9 || return 1
+  me=$(cd "$ci_dir/.." && pwd -P)
+  owner=$(cat "$dir.owner" 2>/dev/null || true)
+  if [ "$owner" != "$me" ]; then
+    find "$dir" -path '*/.fingerprint/rawpoll*' -prune -exec rm -rf {} + || return 1
+    echo "$me" >"$dir.owner" || return 1
+  fi
+  export CARGO_BUILD_BUILD_DIR=$dir
 }
 
 # build_cache_trim: empties the cache when it holds more than $RAWPOLL_BUILD_CACHE_MAX_MB
-# (default 12000): every clone at a new path adds its own builds of the crate, which nothing else
-# removes. The next run then builds as on a fresh machine. ci/test calls it first.
+# (default 12000), which each target's std and each script's builds of the crate can reach over
+# time. The next run then builds as on a fresh machine. ci/test calls it first.
 build_cache_trim() {
   local max=${RAWPOLL_BUILD_CACHE_MAX_MB:-12000} used
   [ -d "$build_cache" ] || return 0
@@ -151,9 +168,9 @@ build_cache_trim() {
   fi
 }
 
-# Where build_freestanding builds: $CARGO_TARGET_DIR if the caller set one, else the build cache's
-# `matrix` directory (ci/matrix, ci/realkernel, ci/check-mips-clobbers and ci/bench's sizes).
-freestanding_dir=${CARGO_TARGET_DIR:-$build_cache/matrix}
+# Where build_freestanding puts its binaries: $CARGO_TARGET_DIR if the caller set one, else
+# target/matrix; it builds in the build cache's `matrix` directory.
+freestanding_dir=${CARGO_TARGET_DIR:-target/matrix}
 
 # is_freestanding_example BINARY: is BINARY one of tests/freestanding's examples (the demo, the
 # echo) rather than one of its bins?
@@ -183,9 +200,14 @@ build_freestanding() {
   if [ "$binary" = conformance ] && [[ $target == aarch64-* ]]; then
     flags+=" -C target-feature=+sve"
   fi
-  CARGO_TARGET_DIR=$freestanding_dir RUSTFLAGS="$flags" cargo build --quiet \
-    -p rawpoll-freestanding "${kind[@]}" --profile freestanding --target "$target" \
-    -Zbuild-std=core -Zbuild-std-features=compiler-builtins-mem
+  # Cargo puts the binary in the clone's target directory (its uplift) before the lock is let go,
+  # so another clone's build there cannot replace it under its caller.
+  (
+    build_cache_hold matrix &&
+      CARGO_TARGET_DIR=$freestanding_dir RUSTFLAGS="$flags" cargo build --quiet \
+        -p rawpoll-freestanding "${kind[@]}" --profile freestanding --target "$target" \
+        -Zbuild-std=core -Zbuild-std-features=compiler-builtins-mem
+  )
 }
 
 # build_reported BINARY TARGET LABEL LOG: build_freestanding with its output in LOG; if the build
