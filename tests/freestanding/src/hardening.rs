@@ -348,17 +348,25 @@ fn saturation(c: &mut Checker) {
         }
         Ok(pid) => {
             let mut good = 0;
+            // What the first round that went wrong saw, to tell a lost or spurious wake from
+            // a failed fill: (round, (fill, poll(0)), (poll(-1), the counter read after it)).
+            let mut first_bad = None;
             for round in 1..=ROUNDS {
                 let _ = counter_read(fd);
-                let filled = counter_write(fd, MAX_COUNT) == Ok(()) && poll(0) == Ok(0);
+                let filled = (counter_write(fd, MAX_COUNT), poll(0));
                 shared.go.store(round, Ordering::SeqCst);
-                let woken = poll(-1) == Ok(0) && counter_read(fd) == Ok(1);
-                good += (filled && woken) as u32;
+                let woken = (poll(-1), counter_read(fd));
+                if filled == (Ok(()), Ok(0)) && woken == (Ok(0), Ok(1)) {
+                    good += 1;
+                } else if first_bad.is_none() {
+                    first_bad = Some((round, filled, woken));
+                }
             }
             c.eq(
-                "fill, sleep, a child's wake (reset + one write), wake-up: rounds (of 1000)",
-                good,
-                ROUNDS,
+                "fill, sleep, a child's wake (reset + one write), wake-up: rounds (of 1000), \
+                 and the first that failed (round, (fill, poll(0)), (poll(-1), counter))",
+                (good, first_bad),
+                (ROUNDS, None),
             );
             c.eq(
                 "  child saw every sleep, every wake Ok -> exit 0",
