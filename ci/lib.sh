@@ -137,11 +137,11 @@ else
   build_cache=$(cd "$ci_dir/.." && pwd)/target/build-cache
 fi
 
-# build_cache_hold NAME: for the rest of the calling process (a script, or a subshell), cargo
-# builds in the cache's NAME directory (CARGO_BUILD_BUILD_DIR), whose lock it holds (file
-# descriptor 9); the workspace's fingerprints there are deleted first if another clone built
-# there last.
-build_cache_hold() {
+# build_cache_claim NAME: for the rest of the calling process (a script, or a subshell), holds
+# the lock of the cache's NAME directory (file descriptor 9: a second claim in the same process
+# lets the first go) and sets build_cache_dir to it; the workspace's fingerprints there are
+# deleted first if another clone built there last.
+build_cache_claim() {
   local dir=$build_cache/$1 me owner
   mkdir -p "$dir" || return 1
   exec 9>"$dir.lock" || return 1
@@ -152,14 +152,21 @@ build_cache_hold() {
     find "$dir" -path '*/.fingerprint/rawpoll*' -prune -exec rm -rf {} + || return 1
     echo "$me" >"$dir.owner" || return 1
   fi
-  export CARGO_BUILD_BUILD_DIR=$dir
+  build_cache_dir=$dir
+}
+
+# build_cache_hold NAME: build_cache_claim NAME, and cargo builds there (CARGO_BUILD_BUILD_DIR).
+build_cache_hold() {
+  build_cache_claim "$1" || return 1
+  export CARGO_BUILD_BUILD_DIR=$build_cache_dir
 }
 
 # build_cache_trim: empties the cache when it holds more than $RAWPOLL_BUILD_CACHE_MAX_MB
-# (default 12000), which each target's std and each script's builds of the crate can reach over
+# (default 20000: about 5 GB for the freestanding and host builds, 7 for ci/cross's two target
+# directories), which each target's std and each script's builds of the crate can reach over
 # time. The next run then builds as on a fresh machine. ci/test calls it first.
 build_cache_trim() {
-  local max=${RAWPOLL_BUILD_CACHE_MAX_MB:-12000} used
+  local max=${RAWPOLL_BUILD_CACHE_MAX_MB:-20000} used
   [ -d "$build_cache" ] || return 0
   used=$(du -sm "$build_cache" | cut -f1)
   if [ "$used" -gt "$max" ]; then
