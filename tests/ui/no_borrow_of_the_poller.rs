@@ -9,5 +9,5 @@ fn main() {
     POLLER.init().unwrap();
     let _ = POLLER.as_fd();
     let _ = POLLER.epoll_fd();
-    let _ = POLLER.borrow(&core::sync::atomic::AtomicI32::new(0));
+    let _ = POLLER.kernel().map(|kernel| kernel.wake_fd());
 }
