@@ -10,6 +10,12 @@
 
 ci_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
+# Nothing the scripts build on may come from rustup's servers (only the package registries are
+# reachable by promise): any rustup download, a component, a target or a toolchain, whoever asks
+# for it (cross does, unasked), fails at once against this address instead of fetching. The
+# pinned toolchain's rustc, cargo, clippy and rustfmt are the machine's own.
+export RUSTUP_DIST_SERVER=http://127.0.0.1:9
+
 # --- The target table ---------------------------------------------------------------------------
 
 # targets_awk [AWK-OPTION...] PROGRAM: runs PROGRAM over the rows of ci/targets (not comments,
