@@ -6,7 +6,7 @@
 #                      stripped_size, newest_llvm_objdump
 #   the build cache:   build_cache_hold, build_cache_trim
 #   packages:          apt_install, apt_missing, qemu_suite, debian_mirror, apt_source_line,
-#                      apt_source_stanza
+#                      apt_source_stanza, private_apt_state, apt_download
 
 ci_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -365,6 +365,30 @@ apt_source_line() {
   mirror=$(debian_mirror) || return 1
   echo "deb $mirror $1 main"
 }
+
+# private_apt_state DIR [ARCHITECTURE...]: an apt state of its own under DIR (sources in
+# DIR/sources, lists, status and downloaded archives; the architectures given, else the machine's),
+# so foreign suites and architectures never reach the machine's apt: apt-get and apt-cache run
+# with APT_CONFIG=DIR/apt.conf read it (ci/kernels' Debian kernels, ci/cross's rust-src).
+private_apt_state() {
+  local dir=$1
+  shift
+  mkdir -p "$dir/sources" "$dir/lists/partial" "$dir/archives/partial" || return 1
+  touch "$dir/status"
+  {
+    echo "Dir::Etc::SourceList \"/dev/null\";"
+    echo "Dir::Etc::SourceParts \"$dir/sources\";"
+    echo "Dir::State::Lists \"$dir/lists\";"
+    echo "Dir::State::status \"$dir/status\";"
+    echo "Dir::Cache \"$dir\";"
+    echo "Dir::Cache::archives \"$dir/archives\";"
+    echo "Acquire::Languages \"none\";"
+    if [ $# -ne 0 ]; then echo "APT::Architectures { $(printf '"%s"; ' "$@")};"; fi
+  } >"$dir/apt.conf"
+}
+
+# apt-get download into a root-only directory: no _apt sandbox user.
+apt_download=(apt-get download -qq -o APT::Sandbox::User=root)
 
 # apt_source_stanza SUITE ARCHITECTURES: the deb822 source of SUITE's main component on
 # debian_mirror, for those architectures (ci/kernels' private apt state).
