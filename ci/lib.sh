@@ -7,6 +7,7 @@
 #   the build cache:   build_cache_hold, build_cache_trim
 #   packages:          apt_install, apt_missing, qemu_suite, debian_mirror, apt_source_line,
 #                      apt_source_stanza, private_apt_state, apt_download
+#   cache keys:        hash_of
 
 ci_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -386,6 +387,10 @@ private_apt_state() {
     if [ $# -ne 0 ]; then echo "APT::Architectures { $(printf '"%s"; ' "$@")};"; fi
   } >"$dir/apt.conf"
 }
+
+# hash_of: the first 16 hex digits of the SHA-256 of stdin: the cache keys of ci/kernels and
+# ci/cross.
+hash_of() { sha256sum | cut -c1-16; }
 
 # apt-get download into a root-only directory: no _apt sandbox user.
 apt_download=(apt-get download -qq -o APT::Sandbox::User=root)
